@@ -1,0 +1,566 @@
+"""Typed training configuration, loaded from MyoAssist-schema JSON.
+
+The hierarchy follows MyoAssist (``TrainSessionConfigBase`` ->
+``ImitationTrainSessionConfig`` -> ``ExoImitationTrainSessionConfig``) plus a
+``HumanoidTrainSessionConfig``.  Every field carries its documentation in
+``field(metadata={"doc": ...})`` so the config reference can be generated.
+
+Load with :func:`load_config`; override any value with dotted keys, e.g.
+``load_config("configs/test.json", ["--config.env_params.num_envs", "16"])``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or inconsistent; the message says how to fix it."""
+
+
+def _doc(default: Any, text: str) -> Any:
+    """A dataclass field with a default (copied for mutable values) and a docstring."""
+    if isinstance(default, (list, dict)):
+        value = default
+        return field(default_factory=lambda: json.loads(json.dumps(value)), metadata={"doc": text})
+    if dataclasses.is_dataclass(default):
+        return field(default_factory=type(default), metadata={"doc": text})
+    return field(default=default, metadata={"doc": text})
+
+
+VELOCITY_MODES = ("UNIFORM", "SINUSOIDAL", "STEP")
+TERRAIN_TYPES = ("flat", "random", "harmonic_sinusoidal", "slope", "dev")
+PHYSICS_BACKENDS = ("auto", "mjx", "cpu")
+
+
+@dataclass
+class LoggerParams:
+    logging_frequency: int = _doc(8, "Log and checkpoint every this many PPO rollouts (epochs).")
+    evaluate_frequency: int = _doc(0, "Run the evaluation batches every this many rollouts; 0 = only at the end.")
+
+
+@dataclass
+class RewardWeights:
+    qpos_imitation_rewards: dict[str, float] = _doc({}, "Per-joint weight of exp(-8 err^2) joint-position imitation.")
+    qvel_imitation_rewards: dict[str, float] = _doc(
+        {}, "Per-joint weight of joint-velocity imitation (reference scaled by target speed)."
+    )
+    end_effector_imitation_reward: float = _doc(0.0, "Weight of foot-position imitation relative to the pelvis.")
+    forward_reward: float = _doc(1.0, "Weight of exp(-5 (vx - v_target)^2).")
+    muscle_activation_penalty: float = _doc(0.1, "Weight of the mean squared muscle activation (penalty).")
+    muscle_activation_diff_penalty: float = _doc(0.1, "Weight of the mean squared change of activation per step.")
+    footstep_delta_time: float = _doc(0.0, "Weight of the reward for step durations, paid at each heel strike.")
+    average_velocity_per_step: float = _doc(0.0, "Weight of the per-step average velocity match, paid at heel strike.")
+    muscle_activation_penalty_per_step: float = _doc(
+        0.0, "Weight of the activation effort accumulated over a step, charged at heel strike."
+    )
+    joint_constraint_force_penalty: float = _doc(1.0, "Weight of the joint-limit constraint force penalty.")
+    foot_force_penalty: float = _doc(0.5, "Weight of the penalty on foot forces above 1.2 body weight.")
+
+
+@dataclass
+class EnvParams:
+    env_id: str = _doc("myoAssistLegImitationExo-v0", "Registered environment id (see mjx_myoassist.envs.ENV_IDS).")
+    num_envs: int = _doc(32, "Number of parallel environments (vmapped in one batch).")
+    seed: int = _doc(1234, "Random seed of the environments and the trainer.")
+    control_framerate: int = _doc(30, "Policy (control) rate in Hz.")
+    physics_sim_framerate: int = _doc(1200, "Physics rate in Hz; substeps = physics_sim_framerate / control_framerate.")
+    custom_max_episode_steps: int = _doc(1000, "Truncate episodes after this many control steps.")
+    model_path: str = _doc(
+        "", "MyoAssist model path (models/22muscle_2D/myoLeg22_2D_<DEVICE>.xml) or a model id; mapped to model_id."
+    )
+    model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
+    prev_trained_policy_path: Optional[str] = _doc(None, "Checkpoint to warm-start the policy from (transfer learning).")
+    physics_backend: str = _doc("auto", "'mjx' (JAX physics), 'cpu' (MuJoCo C) or 'auto' (mjx on GPU/TPU, else cpu).")
+    num_threads: int = _doc(0, "Threads of the cpu physics backend; 0 = all cores.")
+
+
+@dataclass
+class ImitationEnvParams(EnvParams):
+    safe_height: float = _doc(0.7, "Episode terminates when the pelvis is lower than this (m).")
+    out_of_trajectory_threshold: float = _doc(
+        0.2, "Episode terminates when any imitated joint is further than this from the reference."
+    )
+    flag_random_ref_index: bool = _doc(True, "Start each episode at a random reference index in [0, 0.8 L).")
+    min_target_velocity: float = _doc(1.25, "Lowest target walking speed (m/s).")
+    max_target_velocity: float = _doc(1.25, "Highest target walking speed (m/s).")
+    min_target_velocity_period: float = _doc(2.0, "Shortest period of target speed changes (s).")
+    max_target_velocity_period: float = _doc(10.0, "Longest period of target speed changes (s).")
+    velocity_mode: str = _doc("UNIFORM", "Target speed schedule: UNIFORM, SINUSOIDAL or STEP.")
+    enable_lumbar_joint: bool = _doc(False, "Let the lumbar joint move (when the model has one).")
+    lumbar_joint_fixed_angle: float = _doc(-0.13, "Lumbar angle (rad) when the joint is fixed.")
+    lumbar_joint_damping_value: float = _doc(0.05, "Lumbar joint damping when enabled.")
+    observation_joint_pos_keys: list[str] = _doc([], "Joints whose position is observed, in this order.")
+    observation_joint_vel_keys: list[str] = _doc([], "Joints whose velocity is observed, in this order.")
+    observation_joint_sensor_keys: list[str] = _doc(
+        ["r_foot", "l_foot", "r_toes", "l_toes"], "Foot force sensors observed (divided by body weight)."
+    )
+    terrain_type: str = _doc("flat", "flat, random, harmonic_sinusoidal, slope or dev.")
+    terrain_params: str = _doc("", "Space-separated terrain parameters (see docs: terrain).")
+    terrain_curriculum_steps: int = _doc(
+        0, "Environment steps over which terrain roughness ramps from flat to full; 0 = no curriculum."
+    )
+    reward_keys_and_weights: RewardWeights = _doc(RewardWeights(), "Reward term weights.")
+    reference_data_path: str = _doc("", "Reference gait (.npz/.json, MyoAssist format); empty = packaged default.")
+    reference_data_keys: list[str] = _doc([], "Joints set from the reference at reset and checked for termination.")
+
+
+@dataclass
+class HumanoidEnvParams(EnvParams):
+    reward_function: str = _doc("stand", "Reward function key: stand, kneel or walk.")
+    frame_skip: int = _doc(3, "Physics steps per control step.")
+    framerate: int = _doc(60, "Video framerate for rendering.")
+    reset_noise_scale: float = _doc(0.01, "Scale of the uniform perturbation of initial qpos and qvel.")
+    target_velocity: float = _doc(1.0, "Forward speed the walk reward asks for (m/s).")
+    target_height: float = _doc(1.282, "Head height the stand reward asks for (m).")
+
+
+@dataclass
+class PPOParams:
+    learning_rate: float = _doc(3e-4, "Adam learning rate.")
+    n_steps: int = _doc(512, "Rollout length per environment and update.")
+    batch_size: int = _doc(8192, "Minibatch size; n_steps * num_envs must be a multiple >= batch_size.")
+    n_epochs: int = _doc(10, "Passes over the rollout per update.")
+    gamma: float = _doc(0.99, "Discount factor.")
+    gae_lambda: float = _doc(0.95, "GAE lambda.")
+    clip_range: float = _doc(0.2, "PPO policy clip range.")
+    clip_range_vf: Optional[float] = _doc(None, "Value clip range; null = no value clipping.")
+    ent_coef: float = _doc(0.0, "Entropy bonus coefficient.")
+    vf_coef: float = _doc(0.5, "Value loss coefficient.")
+    max_grad_norm: float = _doc(0.5, "Global gradient-norm clip.")
+    use_sde: bool = _doc(False, "Accepted for MyoAssist compatibility; state-dependent exploration is not supported.")
+    sde_sample_freq: int = _doc(-1, "Accepted for MyoAssist compatibility; unused.")
+    target_kl: Optional[float] = _doc(None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this.")
+    device: str = _doc("auto", "Accepted for MyoAssist compatibility; JAX uses all local devices.")
+    normalize_observation: bool = _doc(True, "Running mean/variance observation normalization.")
+
+
+@dataclass
+class CustomPolicyParams:
+    net_arch: dict[str, list[int]] = _doc(
+        {"human_actor": [64, 64], "exo_actor": [8, 8], "common_critic": [64, 64]},
+        "Hidden layer sizes per network (human_actor, exo_actor, common_critic; or pi, vf).",
+    )
+    net_indexing_info: dict[str, Any] = _doc(
+        {}, "Observation slices read and action slices written per network; empty = one actor for all."
+    )
+    log_std_init: float = _doc(0.0, "Initial log standard deviation of the Gaussian policy.")
+    activation: str = _doc("tanh", "Hidden activation: tanh or relu.")
+
+
+@dataclass
+class PolicyParams:
+    custom_policy_params: CustomPolicyParams = _doc(CustomPolicyParams(), "Network architecture and indexing.")
+
+
+@dataclass
+class EvaluateParams:
+    num_timesteps: int = _doc(200, "Control steps per evaluation episode.")
+    min_target_velocity: float = _doc(1.25, "Lowest target speed (m/s).")
+    max_target_velocity: float = _doc(1.25, "Highest target speed (m/s).")
+    target_velocity_period: float = _doc(2.0, "Period of target speed changes (s).")
+    velocity_mode: str = _doc("UNIFORM", "UNIFORM, SINUSOIDAL or STEP.")
+    cam_type: str = _doc("follow", "Camera for videos: follow or fixed.")
+    cam_distance: float = _doc(2.5, "Camera distance (m).")
+    visualize_activation: bool = _doc(True, "Colour muscles by activation in videos.")
+    num_envs: int = _doc(16, "Environments evaluated at once for this entry.")
+
+
+@dataclass
+class AutoRewardAdjustParams:
+    learning_rate: float = _doc(0.0, "Accepted for MyoAssist compatibility; automatic reward adjustment is not used.")
+
+
+@dataclass
+class TrainSessionConfigBase:
+    total_timesteps: int = _doc(30_000_000, "Total environment steps to train for.")
+    comment: str = _doc("", "Free text kept with the session.")
+    logger_params: LoggerParams = _doc(LoggerParams(), "Logging and checkpoint cadence.")
+    env_params: EnvParams = _doc(EnvParams(), "Environment parameters.")
+    ppo_params: PPOParams = _doc(PPOParams(), "PPO hyper-parameters (Stable-Baselines3 semantics).")
+    policy_params: PolicyParams = _doc(PolicyParams(), "Policy network parameters.")
+    evaluate_param_list: list[EvaluateParams] = _doc([], "Evaluation batches run during and after training.")
+    auto_reward_adjust_params: AutoRewardAdjustParams = _doc(AutoRewardAdjustParams(), "Unused; kept for compatibility.")
+
+    @property
+    def rollout_size(self) -> int:
+        """Transitions collected per PPO update."""
+        return self.ppo_params.n_steps * self.env_params.num_envs
+
+    @property
+    def num_minibatches(self) -> int:
+        """Minibatches per epoch of an update."""
+        return max(1, self.rollout_size // self.ppo_params.batch_size)
+
+    @property
+    def num_updates(self) -> int:
+        """PPO updates needed to reach total_timesteps (at least one)."""
+        return max(1, -(-int(self.total_timesteps) // self.rollout_size))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class ImitationTrainSessionConfig(TrainSessionConfigBase):
+    env_params: ImitationEnvParams = _doc(ImitationEnvParams(), "Leg imitation environment parameters.")
+
+    @property
+    def substeps(self) -> int:
+        """Physics steps per control step."""
+        return self.env_params.physics_sim_framerate // self.env_params.control_framerate
+
+
+@dataclass
+class ExoImitationTrainSessionConfig(ImitationTrainSessionConfig):
+    """Imitation with an exoskeleton: the policy usually has separate human and exo actors."""
+
+
+@dataclass
+class HumanoidTrainSessionConfig(TrainSessionConfigBase):
+    env_params: HumanoidEnvParams = _doc(
+        HumanoidEnvParams(env_id="humanoid-v0", model_id="humanoid", custom_max_episode_steps=1000),
+        "Humanoid environment parameters.",
+    )
+
+
+Config = TrainSessionConfigBase
+
+CONFIG_CLASS_BY_ENV_ID: dict[str, type[TrainSessionConfigBase]] = {
+    "myoAssistLegImitation-v0": ImitationTrainSessionConfig,
+    "myoAssistLegImitationExo-v0": ExoImitationTrainSessionConfig,
+    "humanoid-v0": HumanoidTrainSessionConfig,
+}
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def _did_you_mean(name: str, options: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(value: Any, tp: Any, where: str) -> Any:
+    """Converts a JSON value to the annotated type, or raises ConfigError naming the key."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        inner = [t for t in options if t is not type(None)]
+        return _convert(value, inner[0], where)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"'{where}' must be an object with keys {[f.name for f in dataclasses.fields(tp)]}.")
+        return _build(tp, value, where)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"'{where}' must be a list, got {value!r}.")
+        (item,) = typing.get_args(tp)
+        return [_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"'{where}' must be an object (dict), got {value!r}.")
+        _, val_tp = typing.get_args(tp)
+        return {k: _convert(v, val_tp, f"{where}.{k}") for k, v in value.items()}
+    if tp is Any:
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"'{where}' must be true or false, got {value!r}.")
+    if tp is int:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+            return int(value)
+        raise ConfigError(f"'{where}' must be an integer, got {value!r}.")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"'{where}' must be a number, got {value!r}.")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"'{where}' must be a string, got {value!r}.")
+    raise ConfigError(f"'{where}': unsupported type {_type_name(tp)}.")
+
+
+def _build(cls: type, data: dict[str, Any], where: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else key
+        if key not in names:
+            raise ConfigError(f"Unknown config key '{path}'.{_did_you_mean(key, names)} Valid keys here: {names}.")
+        kwargs[key] = _convert(value, hints[key], path)
+    return cls(**kwargs)
+
+
+def _parse_override_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _config_class(data: dict[str, Any]) -> type[TrainSessionConfigBase]:
+    env_id = data.get("env_params", {}).get("env_id", EnvParams.env_id)
+    if env_id not in CONFIG_CLASS_BY_ENV_ID:
+        raise ConfigError(
+            f"Unknown env_params.env_id '{env_id}'.{_did_you_mean(env_id, CONFIG_CLASS_BY_ENV_ID)} "
+            f"Registered ids: {sorted(CONFIG_CLASS_BY_ENV_ID)}."
+        )
+    return CONFIG_CLASS_BY_ENV_ID[env_id]
+
+
+def _valid_dotted_keys(cls: type, prefix: str = "") -> list[str]:
+    keys = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        keys.append(prefix + f.name)
+        if dataclasses.is_dataclass(hints[f.name]):
+            keys += _valid_dotted_keys(hints[f.name], prefix + f.name + ".")
+    return keys
+
+
+def apply_overrides(data: dict[str, Any], overrides: typing.Sequence[str]) -> dict[str, Any]:
+    """Applies ``--config.a.b VALUE`` pairs (values parsed as JSON when they parse) to a raw dict."""
+    data = json.loads(json.dumps(data))
+    args = list(overrides)
+    if len(args) % 2:
+        raise ConfigError(f"Overrides come in pairs '--config.<key> <value>'; got {args}.")
+    for flag, raw in zip(args[0::2], args[1::2]):
+        if not flag.startswith("--config."):
+            raise ConfigError(f"Override '{flag}' must start with '--config.' (e.g. --config.total_timesteps 1000).")
+        path = flag[len("--config.") :].split(".")
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"Override '{flag}': '{part}' is not an object.")
+        node[path[-1]] = _parse_override_value(raw)
+    cls = _config_class(data)
+    valid = _valid_dotted_keys(cls)
+    for flag in args[0::2]:
+        key = flag[len("--config.") :]
+        if key not in valid and not _under_free_dict(key, cls):
+            raise ConfigError(f"Unknown override '{flag}'.{_did_you_mean(key, valid)}")
+    return data
+
+
+def _under_free_dict(key: str, cls: type) -> bool:
+    """True when ``key`` goes inside a dict-typed field (e.g. reward weights per joint)."""
+    node: Any = cls
+    for part in key.split("."):
+        if not dataclasses.is_dataclass(node):
+            return True
+        hints = typing.get_type_hints(node)
+        if part not in hints:
+            return False
+        node = hints[part]
+        if typing.get_origin(node) is dict:
+            return True
+    return False
+
+
+def config_from_dict(data: dict[str, Any], base_dir: Optional[Path] = None) -> TrainSessionConfigBase:
+    """Builds and validates a config from a MyoAssist-schema dict."""
+    cls = _config_class(data)
+    if cls is HumanoidTrainSessionConfig:
+        defaults = dataclasses.asdict(HumanoidTrainSessionConfig().env_params)
+        data = {**data, "env_params": {**defaults, **data.get("env_params", {})}}
+    config = _build(cls, data)
+    validate(config, base_dir)
+    return config
+
+
+def load_config(path: Union[str, Path], overrides: typing.Sequence[str] = ()) -> TrainSessionConfigBase:
+    """Loads a JSON preset, applies dotted overrides and validates the result."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Config file '{path}' not found. Presets live in configs/ (e.g. configs/test.json).")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"Config file '{path}' is not valid JSON: {err}.") from err
+    return config_from_dict(apply_overrides(data, overrides), path.parent)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def validate(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) -> None:
+    """Checks cross-field consistency; raises ConfigError with the fix."""
+    env, ppo = config.env_params, config.ppo_params
+    if env.num_envs < 1:
+        raise ConfigError("env_params.num_envs must be >= 1.")
+    if config.rollout_size < ppo.batch_size:
+        raise ConfigError(
+            f"ppo_params.n_steps * env_params.num_envs = {ppo.n_steps} * {env.num_envs} = {config.rollout_size} "
+            f"is smaller than ppo_params.batch_size = {ppo.batch_size}. Lower batch_size or raise n_steps/num_envs."
+        )
+    if config.rollout_size % ppo.batch_size:
+        raise ConfigError(
+            f"ppo_params.batch_size = {ppo.batch_size} must divide n_steps * num_envs = {config.rollout_size}."
+        )
+    if env.physics_backend not in PHYSICS_BACKENDS:
+        raise ConfigError(f"env_params.physics_backend must be one of {PHYSICS_BACKENDS}, got '{env.physics_backend}'.")
+    if env.prev_trained_policy_path and not _resolve(env.prev_trained_policy_path, base_dir).exists():
+        raise ConfigError(
+            f"env_params.prev_trained_policy_path '{env.prev_trained_policy_path}' does not exist. "
+            "Point it at a trained_models/<step> folder of an earlier session."
+        )
+    if isinstance(env, ImitationEnvParams):
+        _validate_imitation(env, base_dir)
+    if isinstance(env, HumanoidEnvParams) and env.frame_skip < 1:
+        raise ConfigError("env_params.frame_skip must be >= 1.")
+    for i, entry in enumerate(config.evaluate_param_list):
+        if entry.velocity_mode not in VELOCITY_MODES:
+            raise ConfigError(f"evaluate_param_list[{i}].velocity_mode must be one of {VELOCITY_MODES}.")
+    info = config.policy_params.custom_policy_params.net_indexing_info
+    if info:
+        check_net_indexing(info, config.policy_params.custom_policy_params.net_arch)
+
+
+def _resolve(path: str, base_dir: Optional[Path]) -> Path:
+    p = Path(path)
+    if p.exists() or p.is_absolute() or base_dir is None:
+        return p
+    return base_dir / p if (base_dir / p).exists() else p
+
+
+MYOASSIST_DEFAULT_REFERENCE = "rl_train/reference_data/short_reference_gait.npz"
+
+
+def _validate_imitation(env: ImitationEnvParams, base_dir: Optional[Path]) -> None:
+    if env.physics_sim_framerate % env.control_framerate:
+        raise ConfigError(
+            f"env_params.physics_sim_framerate ({env.physics_sim_framerate}) must be a multiple of "
+            f"control_framerate ({env.control_framerate})."
+        )
+    if env.velocity_mode not in VELOCITY_MODES:
+        raise ConfigError(f"env_params.velocity_mode must be one of {VELOCITY_MODES}, got '{env.velocity_mode}'.")
+    if env.terrain_type not in TERRAIN_TYPES:
+        raise ConfigError(
+            f"env_params.terrain_type '{env.terrain_type}' is unknown.{_did_you_mean(env.terrain_type, TERRAIN_TYPES)}"
+            f" Use one of {TERRAIN_TYPES}."
+        )
+    if env.min_target_velocity > env.max_target_velocity:
+        raise ConfigError("env_params.min_target_velocity must be <= max_target_velocity.")
+    ref = env.reference_data_path
+    if ref and ref != MYOASSIST_DEFAULT_REFERENCE and not _resolve(ref, base_dir).is_file():
+        raise ConfigError(
+            f"env_params.reference_data_path '{ref}' not found. Give an .npz/.json reference in MyoAssist format, "
+            "or leave it empty for the packaged default reference."
+        )
+
+
+def resolve_path(path: str, base_dir: Optional[Path] = None) -> Path:
+    """A path as written in a config, relative to the config file when it exists there."""
+    return _resolve(path, base_dir)
+
+
+# ----------------------------------------------------------------------------- net indexing
+
+OBS_ENTRY_TYPES = ("range", "index")
+ACTION_ENTRY_TYPES = ("range_mapping", "index_mapping", "constant")
+
+
+def _entry_indices(entry: dict[str, Any], key: str, where: str) -> list[int]:
+    if entry.get("type") in ("range", "range_mapping"):
+        bounds = entry.get(key)
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, int) for b in bounds)):
+            raise ConfigError(f"{where}: '{key}' must be [start, end] integers, got {bounds!r}.")
+        if not 0 <= bounds[0] < bounds[1]:
+            raise ConfigError(f"{where}: '{key}' {bounds} must satisfy 0 <= start < end.")
+        return list(range(bounds[0], bounds[1]))
+    values = entry.get(key)
+    if not (isinstance(values, list) and values and all(isinstance(v, int) and v >= 0 for v in values)):
+        raise ConfigError(f"{where}: '{key}' must be a non-empty list of non-negative integers, got {values!r}.")
+    return list(values)
+
+
+def observation_indices(spec: dict[str, Any], where: str) -> list[int]:
+    """Observation indices one network reads, in order."""
+    out: list[int] = []
+    for i, entry in enumerate(spec.get("observation", [])):
+        kind = entry.get("type")
+        if kind not in OBS_ENTRY_TYPES:
+            raise ConfigError(f"{where}.observation[{i}]: type '{kind}' must be one of {OBS_ENTRY_TYPES}.")
+        out += _entry_indices(entry, kind, f"{where}.observation[{i}]")
+    return out
+
+
+def action_mapping(spec: dict[str, Any], where: str) -> tuple[list[int], list[int], dict[int, float]]:
+    """(network output indices, action indices they write, constant action values) of one actor."""
+    net, act, const = [], [], {}
+    for i, entry in enumerate(spec.get("action", [])):
+        kind, here = entry.get("type"), f"{where}.action[{i}]"
+        if kind not in ACTION_ENTRY_TYPES:
+            raise ConfigError(f"{here}: type '{kind}' must be one of {ACTION_ENTRY_TYPES}.")
+        if kind == "constant":
+            for a in _entry_indices({**entry, "type": "index"}, "index_action", here):
+                const[a] = float(entry.get("value", 0.0))
+            continue
+        suffix = "range" if kind == "range_mapping" else "index"
+        n = _entry_indices(entry, f"{suffix}_net", here)
+        a = _entry_indices(entry, f"{suffix}_action", here)
+        if len(n) != len(a):
+            raise ConfigError(f"{here}: {suffix}_net has {len(n)} entries but {suffix}_action has {len(a)}.")
+        net += n
+        act += a
+    return net, act, const
+
+
+def check_net_indexing(
+    info: dict[str, Any],
+    net_arch: dict[str, list[int]],
+    observation_size: Optional[int] = None,
+    action_size: Optional[int] = None,
+) -> None:
+    """Checks that the actors' action slices tile the action exactly and obs slices stay in range."""
+    where = "policy_params.custom_policy_params.net_indexing_info"
+    if "common_critic" not in info:
+        raise ConfigError(f"{where} needs a 'common_critic' entry with its observation slices.")
+    written: dict[int, str] = {}
+    for name, spec in info.items():
+        if name not in net_arch:
+            raise ConfigError(f"{where}.{name} has no layer sizes in net_arch; add net_arch['{name}'] = [64, 64].")
+        obs = observation_indices(spec, f"{where}.{name}")
+        if not obs:
+            raise ConfigError(f"{where}.{name} reads no observation; add an 'observation' range.")
+        if observation_size is not None and max(obs) >= observation_size:
+            raise ConfigError(
+                f"{where}.{name} reads observation index {max(obs)} but the observation has only "
+                f"{observation_size} entries. Fix its 'range'/'index' or the observation key lists."
+            )
+        if name == "common_critic":
+            continue
+        net, act, const = action_mapping(spec, f"{where}.{name}")
+        if net and sorted(net) != list(range(len(net))):
+            raise ConfigError(f"{where}.{name}: network outputs {sorted(net)} must be 0..{len(net) - 1} without gaps.")
+        for a in act + list(const):
+            if a in written:
+                raise ConfigError(f"{where}: action index {a} is written by both '{written[a]}' and '{name}'.")
+            written[a] = name
+    if not written:
+        raise ConfigError(f"{where} has no actor writing actions.")
+    size = action_size if action_size is not None else max(written) + 1
+    missing = sorted(set(range(size)) - set(written))
+    if missing:
+        raise ConfigError(f"{where}: action indices {missing} are written by no actor (the action has {size}).")
+    extra = sorted(a for a in written if a >= size)
+    if extra:
+        raise ConfigError(f"{where}: action indices {extra} are beyond the action size {size}.")

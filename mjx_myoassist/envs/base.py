@@ -1,0 +1,84 @@
+"""Env state and the pieces every env shares (MuJoCo Playground ``MjxEnv`` style)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+
+@struct.dataclass
+class State:
+    """One env's state; under ``vmap`` every field gains a leading batch axis.
+
+    ``terminated`` (the task failed: fall, off-trajectory, numerical fault) and
+    ``truncated`` (time limit, end of reference) are kept separate so value
+    targets can bootstrap on truncation only.
+    """
+
+    data: Any
+    obs: jax.Array
+    reward: jax.Array
+    terminated: jax.Array
+    truncated: jax.Array
+    metrics: dict[str, jax.Array]
+    info: dict[str, Any]
+
+    @property
+    def done(self) -> jax.Array:
+        return self.terminated | self.truncated
+
+
+class Env:
+    """Base class: pure ``reset(rng)`` and ``step(state, action)``; holds only static data."""
+
+    action_size: int
+
+    def reset(self, rng: jax.Array) -> State:
+        raise NotImplementedError
+
+    def step(self, state: State, action: jax.Array) -> State:
+        raise NotImplementedError
+
+    @property
+    def observation_size(self) -> int:
+        """Observation length, from ``jax.eval_shape`` (no physics is run)."""
+        shape = jax.eval_shape(self.reset, jax.ShapeDtypeStruct((2,), jnp.uint32))
+        return int(shape.obs.shape[-1])
+
+    @property
+    def dt(self) -> float:
+        """Control period (s)."""
+        raise NotImplementedError
+
+
+def action_to_ctrl(action: jax.Array, ctrl_range: jax.Array) -> jax.Array:
+    """Maps actions in [-1, 1] to ctrl = mid + a * half-range (clipped to the range)."""
+    low, high = ctrl_range[:, 0], ctrl_range[:, 1]
+    mid, half = (low + high) / 2, (high - low) / 2
+    return mid + jnp.clip(action, -1.0, 1.0) * half
+
+
+def step_with_auto_reset(env: Env, state: State, action: jax.Array) -> State:
+    """Steps one env; where the episode ends, starts a fresh one from its own RNG.
+
+    The observation before the reset is kept in ``info['final_obs']`` so that a
+    truncated episode can be bootstrapped from where it stopped.  Metrics keep the
+    finished episode's values for that step.
+    """
+    nxt = env.step(state, action)
+    rng, reset_rng = jax.random.split(nxt.info["rng"])
+    fresh = env.reset(reset_rng)
+    done = nxt.done
+    pick = lambda a, b: jax.tree.map(lambda x, y: jnp.where(done, x, y), a, b)  # noqa: E731
+    kept = {k: v for k, v in nxt.info.items() if k != "final_obs"}
+    info = pick(fresh.info, {**kept, "rng": rng})
+    info["final_obs"] = nxt.obs
+    return nxt.replace(data=pick(fresh.data, nxt.data), obs=pick(fresh.obs, nxt.obs), info=info)
+
+
+def prepare_auto_reset(state: State) -> State:
+    """Adds the ``final_obs`` slot that :func:`step_with_auto_reset` fills."""
+    return state.replace(info={**state.info, "final_obs": state.obs})

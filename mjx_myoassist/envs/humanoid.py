@@ -1,0 +1,128 @@
+"""MuJoCo humanoid with selectable rewards (seeds/004): ``stand``, ``kneel``, ``walk``.
+
+Observation: joint positions (without the global x, y) and velocities.  Action in
+[-1, 1] per motor, unclipped beyond the control range.  Each reset perturbs the
+initial qpos and qvel uniformly by ``reset_noise_scale``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from mjx_myoassist.config import ConfigError, HumanoidTrainSessionConfig
+from mjx_myoassist.envs.base import Env, State, action_to_ctrl
+from mjx_myoassist.envs.physics import MjxBackend, PhysicsView
+from mjx_myoassist.models import load_model
+
+TRACKED = ("torso", "head", "pelvis", "foot_right", "foot_left")
+TORSO, HEAD, PELVIS, FOOT_R, FOOT_L = range(len(TRACKED))
+KNEEL_HEIGHT = 0.75  # torso height (m) of a stable kneel
+
+
+def height_term(z: jax.Array, target: float, width: float = 0.1) -> jax.Array:
+    """exp(-((z - target) / width)^2): 1 at the target height."""
+    return jnp.exp(-(((z - target) / width) ** 2))
+
+
+def upright_term(body_pos: jax.Array) -> jax.Array:
+    """Cosine between head-over-pelvis and vertical, clipped at 0."""
+    axis = body_pos[HEAD] - body_pos[PELVIS]
+    return jnp.clip(axis[2] / (jnp.linalg.norm(axis) + 1e-6), 0.0, 1.0)
+
+
+def balance_term(body_pos: jax.Array) -> jax.Array:
+    """exp(-10 d^2), d = horizontal distance of the torso from the midpoint of the feet."""
+    mid = (body_pos[FOOT_R, :2] + body_pos[FOOT_L, :2]) / 2
+    return jnp.exp(-10.0 * jnp.sum((body_pos[TORSO, :2] - mid) ** 2))
+
+
+def energy_term(ctrl: jax.Array) -> jax.Array:
+    """Mean squared control (cost)."""
+    return jnp.mean(ctrl**2)
+
+
+def forward_velocity_term(vx: jax.Array, target: float) -> jax.Array:
+    """exp(-(vx - target)^2)."""
+    return jnp.exp(-((vx - target) ** 2))
+
+
+# weight per term and the torso height below which the episode terminates
+REWARD_FUNCTIONS: dict[str, dict] = {
+    "stand": {"weights": {"height": 1.0, "upright": 0.5, "balance": 0.5, "energy": -0.1}, "min_height": 0.8},
+    "kneel": {"weights": {"height": 1.0, "upright": 0.5, "balance": 0.3, "energy": -0.1}, "min_height": 0.4},
+    "walk": {
+        "weights": {"forward": 1.25, "height": 0.5, "upright": 0.5, "balance": 0.1, "energy": -0.1},
+        "min_height": 0.8,
+    },
+}
+
+
+class HumanoidEnv(Env):
+    def __init__(self, config: HumanoidTrainSessionConfig, backend_factory=MjxBackend, base_dir=None):
+        p = config.env_params
+        if p.reward_function not in REWARD_FUNCTIONS:
+            raise ConfigError(
+                f"env_params.reward_function '{p.reward_function}' is unknown; use one of {list(REWARD_FUNCTIONS)}."
+            )
+        self.params = p
+        self.model = load_model(p.model_id or "humanoid")
+        self.backend = backend_factory(self.model, p.frame_skip, TRACKED)
+        self.ctrl_range = jnp.asarray(self.model.actuator_ctrlrange, dtype=jnp.float32)
+        self.action_size = self.model.nu
+        self.spec = REWARD_FUNCTIONS[p.reward_function]
+        self.target_height = KNEEL_HEIGHT if p.reward_function == "kneel" else p.target_height
+
+    @property
+    def dt(self) -> float:
+        return float(self.model.opt.timestep * self.params.frame_skip)
+
+    def reset(self, rng: jax.Array) -> State:
+        k_pos, k_vel, k_next = jax.random.split(rng, 3)
+        s = self.params.reset_noise_scale
+        qpos = jnp.asarray(self.model.qpos0, jnp.float32) + jax.random.uniform(k_pos, (self.model.nq,), minval=-s, maxval=s)
+        qvel = jax.random.uniform(k_vel, (self.model.nv,), minval=-s, maxval=s)
+        data = self.backend.init(qpos, qvel, jnp.zeros(self.model.na))
+        view = self.backend.view(data)
+        zero = jnp.float32(0.0)
+        metrics = {f"reward/{k}": zero for k in self.spec["weights"]}
+        metrics.update(numerical_fault=zero, torso_height=view.body_pos[TORSO, 2])
+        info = {"rng": k_next, "step": jnp.int32(0)}
+        return State(data, self._obs(view), zero, jnp.bool_(False), jnp.bool_(False), metrics, info)
+
+    @staticmethod
+    def _obs(view: PhysicsView) -> jax.Array:
+        return jnp.concatenate([view.qpos[2:], view.qvel]).astype(jnp.float32)
+
+    def _terms(self, view: PhysicsView, ctrl: jax.Array) -> dict[str, jax.Array]:
+        all_terms = {
+            "height": height_term(view.body_pos[TORSO, 2], self.target_height),
+            "upright": upright_term(view.body_pos),
+            "balance": balance_term(view.body_pos),
+            "energy": energy_term(ctrl),
+            "forward": forward_velocity_term(view.qvel[0], self.params.target_velocity),
+        }
+        return {k: all_terms[k] for k in self.spec["weights"]}
+
+    def step(self, state: State, action: jax.Array) -> State:
+        ctrl = action_to_ctrl(action, self.ctrl_range)
+        data = self.backend.step(state.data, ctrl)
+        finite = self.backend.is_finite(data)
+        view = jax.tree.map(lambda x: jnp.nan_to_num(x, posinf=0.0, neginf=0.0), self.backend.view(data))
+        weighted = {k: self.spec["weights"][k] * v for k, v in self._terms(view, ctrl).items()}
+        reward = jnp.where(finite, sum(weighted.values()), 0.0)
+        step = state.info["step"] + 1
+        terminated = ~finite | (view.body_pos[TORSO, 2] < self.spec["min_height"])
+        truncated = (step >= self.params.custom_max_episode_steps) & ~terminated
+        metrics = {f"reward/{k}": jnp.where(finite, v, 0.0) for k, v in weighted.items()}
+        metrics.update(numerical_fault=(~finite).astype(jnp.float32), torso_height=view.body_pos[TORSO, 2])
+        obs = jnp.where(finite, self._obs(view), 0.0)
+        return state.replace(
+            data=data,
+            obs=obs,
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            metrics=metrics,
+            info={**state.info, "step": step},
+        )

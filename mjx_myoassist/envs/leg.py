@@ -1,0 +1,319 @@
+"""MyoAssist leg imitation envs (human only and with exo), pure JAX over a physics backend.
+
+Observation (MyoAssist order): qpos[observation_joint_pos_keys],
+qvel[observation_joint_vel_keys], muscle activations (actuator order), foot forces of
+observation_joint_sensor_keys divided by body weight, target velocity.
+Action in [-1, 1] per actuator -> ctrl = mid + a * half-range.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+
+from mjx_myoassist.config import (
+    MYOASSIST_DEFAULT_REFERENCE,
+    ConfigError,
+    ImitationTrainSessionConfig,
+    RewardWeights,
+    resolve_path,
+)
+from mjx_myoassist.envs import rewards, velocity
+from mjx_myoassist.envs.base import Env, State, action_to_ctrl
+from mjx_myoassist.envs.physics import MjxBackend, PhysicsView
+from mjx_myoassist.envs.reference import (
+    SEGMENT_SAMPLES,
+    ReferenceGait,
+    load_reference,
+    resample,
+    select,
+    tile_cycles,
+)
+from mjx_myoassist.models import load_model, model_id_from_path
+
+PELVIS_BODY = "pelvis"
+HEEL_SENSORS = ("r_foot", "l_foot")
+FOOT_BODIES = ("calcn_r", "calcn_l")
+HEEL_STRIKE_THRESHOLD = 0.1  # body weights
+TARGET_STEP_TIME = 0.55  # s, half of a 1.1 s normative gait cycle
+SINGLE_CYCLE_TILES = 10
+GRAVITY = 9.81
+REWARD_TERMS = (
+    "qpos_imitation_rewards",
+    "qvel_imitation_rewards",
+    "end_effector_imitation_reward",
+    "forward_reward",
+    "muscle_activation_penalty",
+    "muscle_activation_diff_penalty",
+    "footstep_delta_time",
+    "average_velocity_per_step",
+    "muscle_activation_penalty_per_step",
+    "joint_constraint_force_penalty",
+    "foot_force_penalty",
+)
+PENALTIES = {
+    "muscle_activation_penalty",
+    "muscle_activation_diff_penalty",
+    "muscle_activation_penalty_per_step",
+    "joint_constraint_force_penalty",
+    "foot_force_penalty",
+}
+DEFAULT_MODEL_BY_ENV = {
+    "myoAssistLegImitation-v0": "myolegs22_baseline",
+    "myoAssistLegImitationExo-v0": "myolegs22_tutorial",
+}
+
+
+def _named(model: mujoco.MjModel, names: list[str], what: str) -> list[int]:
+    """Joint ids by name; unknown names are a ConfigError with a suggestion."""
+    all_names = [model.joint(i).name for i in range(model.njnt)]
+    out = []
+    for name in names:
+        if name not in all_names:
+            close = difflib.get_close_matches(name, all_names, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"{what}: joint '{name}' is not in the model.{hint}")
+        out.append(all_names.index(name))
+    return out
+
+
+class LegImitationEnv(Env):
+    """Reference-gait imitation on the 22-muscle leg, with or without the exo."""
+
+    def __init__(self, config: ImitationTrainSessionConfig, backend_factory=MjxBackend, base_dir=None):
+        p = config.env_params
+        self.config = config
+        self.params = p
+        self.model_id = p.model_id or (model_id_from_path(p.model_path) if p.model_path else DEFAULT_MODEL_BY_ENV[p.env_id])
+        model = load_model(self.model_id)
+        self.model = model
+        self._check_lumbar(model)
+        self._dt = 1.0 / p.control_framerate
+        self.backend = backend_factory(model, config.substeps, (PELVIS_BODY, *FOOT_BODIES))
+
+        jnt_qpos = lambda ids: np.asarray(model.jnt_qposadr[ids], dtype=np.int32)  # noqa: E731
+        jnt_dof = lambda ids: np.asarray(model.jnt_dofadr[ids], dtype=np.int32)  # noqa: E731
+        self.obs_qpos = jnt_qpos(_named(model, p.observation_joint_pos_keys, "observation_joint_pos_keys"))
+        self.obs_qvel = jnt_dof(_named(model, p.observation_joint_vel_keys, "observation_joint_vel_keys"))
+        muscles = np.nonzero(model.actuator_dyntype == mujoco.mjtDyn.mjDYN_MUSCLE)[0]
+        self.muscle_act = np.asarray(model.actuator_actadr[muscles], dtype=np.int32)
+        self.obs_sensors = self._sensor_index(p.observation_joint_sensor_keys)
+        self.heel_sensors = self._sensor_index(list(HEEL_SENSORS))
+        self.ctrl_range = jnp.asarray(model.actuator_ctrlrange, dtype=jnp.float32)
+        self.action_size = model.nu
+        self.body_weight = float(model.body_subtreemass[0] * GRAVITY)
+        stand = model.key("stand").id
+        self.default_qpos = np.array(model.key_qpos[stand])
+        self.pelvis_tx_dof = int(model.jnt_dofadr[model.joint("pelvis_tx").id])
+        self.pelvis_tx_qpos = int(model.jnt_qposadr[model.joint("pelvis_tx").id])
+        self._setup_reference(config, base_dir)
+        self._setup_weights(p.reward_keys_and_weights)
+
+    # ------------------------------------------------------------------ setup
+
+    def _check_lumbar(self, model: mujoco.MjModel) -> None:
+        """The planar assist-sim legs weld the lumbar joint: enabling it is a config error."""
+        names = [model.joint(i).name for i in range(model.njnt)]
+        if self.params.enable_lumbar_joint and "lumbar_extension" not in names:
+            raise ConfigError(
+                f"env_params.enable_lumbar_joint is true but model '{self.model_id}' has no lumbar joint "
+                "(its trunk is welded to the pelvis). Set it to false."
+            )
+
+    def _sensor_index(self, keys: list[str]) -> np.ndarray:
+        names = self.backend.touch_names
+        for k in keys:
+            if k not in names:
+                raise ConfigError(f"observation_joint_sensor_keys: '{k}' is not a foot sensor; available: {names}.")
+        return np.array([names.index(k) for k in keys], dtype=np.int32)
+
+    def _setup_reference(self, config: ImitationTrainSessionConfig, base_dir) -> None:
+        p = config.env_params
+        path = "" if p.reference_data_path in ("", MYOASSIST_DEFAULT_REFERENCE) else str(
+            resolve_path(p.reference_data_path, base_dir)
+        )
+        standing = float(self.default_qpos[self.model.jnt_qposadr[self.model.joint("pelvis_ty").id]])
+        ref = load_reference(path or None, standing)
+        if ref.length == SEGMENT_SAMPLES:
+            ref = tile_cycles(ref, SINGLE_CYCLE_TILES)
+        keys = p.reference_data_keys or [j for j in ref.joints if j in self._joint_names()]
+        ref = select(resample(ref, p.control_framerate), keys)
+        self.reference: ReferenceGait = ref
+        ids = _named(self.model, list(ref.joints), "reference_data_keys")
+        self.ref_qpos_adr = np.asarray(self.model.jnt_qposadr[ids], dtype=np.int32)
+        self.ref_dof_adr = np.asarray(self.model.jnt_dofadr[ids], dtype=np.int32)
+        self.ref_q = jnp.asarray(ref.q, dtype=jnp.float32)
+        self.ref_dq = jnp.asarray(ref.dq, dtype=jnp.float32)
+        self.ref_speed = float(ref.dq[:, ref.joints.index("pelvis_tx")].mean()) if "pelvis_tx" in ref.joints else 1.25
+        self.ref_feet_rel = jnp.asarray(self._reference_feet(ref), dtype=jnp.float32)
+
+    def _joint_names(self) -> list[str]:
+        return [self.model.joint(i).name for i in range(self.model.njnt)]
+
+    def _reference_feet(self, ref: ReferenceGait) -> np.ndarray:
+        """Foot positions relative to the pelvis along the reference, by CPU forward kinematics."""
+        data = mujoco.MjData(self.model)
+        feet = [self.model.body(b).id for b in FOOT_BODIES]
+        pelvis = self.model.body(PELVIS_BODY).id
+        out = np.zeros((ref.length, len(feet), 3))
+        for t in range(ref.length):
+            data.qpos[:] = self.default_qpos
+            data.qpos[self.ref_qpos_adr] = ref.q[t]
+            mujoco.mj_kinematics(self.model, data)
+            out[t] = data.xpos[feet] - data.xpos[pelvis]
+        return out
+
+    def _setup_weights(self, weights: RewardWeights) -> None:
+        self.weights = {k: float(getattr(weights, k)) for k in REWARD_TERMS if k not in ("qpos_imitation_rewards", "qvel_imitation_rewards")}
+        for term in ("qpos_imitation_rewards", "qvel_imitation_rewards"):
+            table: dict[str, float] = getattr(weights, term)
+            missing = [j for j in table if j not in self.reference.joints]
+            if missing:
+                raise ConfigError(
+                    f"reward_keys_and_weights.{term}: joints {missing} are not in reference_data_keys "
+                    f"{list(self.reference.joints)}; add them there or remove them here."
+                )
+            cols = np.array([self.reference.joints.index(j) for j in table], dtype=np.int32)
+            setattr(self, f"_{term}_cols", cols)
+            setattr(self, f"_{term}_w", jnp.asarray(list(table.values()), dtype=jnp.float32))
+        self.imitation_qpos_adr = self.ref_qpos_adr[self._qpos_imitation_rewards_cols]
+        self.imitation_dof_adr = self.ref_dof_adr[self._qvel_imitation_rewards_cols]
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def dt(self) -> float:
+        return self._dt
+
+    @property
+    def reference_length(self) -> int:
+        return self.reference.length
+
+    def _target_velocity(self, t: jax.Array, schedule: dict[str, jax.Array]) -> jax.Array:
+        p = self.params
+        return velocity.target_velocity(t, p.velocity_mode, p.min_target_velocity, p.max_target_velocity, schedule)
+
+    def reset(self, rng: jax.Array) -> State:
+        p = self.params
+        k_ref, k_sched, k_next = jax.random.split(rng, 3)
+        length = self.reference_length
+        start = jax.random.randint(k_ref, (), 0, max(1, int(0.8 * length))) if p.flag_random_ref_index else 0
+        start = jnp.asarray(start, dtype=jnp.int32)
+        schedule = velocity.draw_schedule(k_sched, p.min_target_velocity_period, p.max_target_velocity_period)
+        v = self._target_velocity(jnp.float32(0.0), schedule)
+        qpos = jnp.asarray(self.default_qpos, dtype=jnp.float32).at[self.ref_qpos_adr].set(self.ref_q[start])
+        qvel = jnp.zeros(self.model.nv).at[self.ref_dof_adr].set(self.ref_dq[start] * v / self.ref_speed)
+        data = self.backend.init(qpos, qvel, jnp.zeros(self.model.na))
+        view = self.backend.view(data)
+        heel = view.foot_forces[self.heel_sensors]
+        info = {
+            "rng": k_next,
+            "step": jnp.int32(0),
+            "ref_start": start,
+            "target_velocity": v,
+            "schedule": schedule,
+            "prev_act": view.act,
+            "prev_heel_force": heel,
+            "last_strike_time": jnp.zeros(2),
+            "last_strike_x": jnp.full(2, view.qpos[self.pelvis_tx_qpos]),
+            "effort_sum": jnp.zeros(2),
+            "effort_steps": jnp.zeros(2),
+        }
+        zero = jnp.float32(0.0)
+        metrics = {f"reward/{k}": zero for k in REWARD_TERMS}
+        metrics.update(numerical_fault=zero, pelvis_height=view.body_pos[0, 2], speed=zero, target_velocity=v)
+        return State(data, self._obs(view, v), zero, jnp.bool_(False), jnp.bool_(False), metrics, info)
+
+    def _obs(self, view: PhysicsView, v: jax.Array) -> jax.Array:
+        return jnp.concatenate(
+            [
+                view.qpos[self.obs_qpos],
+                view.qvel[self.obs_qvel],
+                view.act[self.muscle_act],
+                view.foot_forces[self.obs_sensors] / self.body_weight,
+                jnp.reshape(v, (1,)),
+            ]
+        ).astype(jnp.float32)
+
+    def step(self, state: State, action: jax.Array) -> State:
+        p, info = self.params, state.info
+        data = self.backend.step(state.data, action_to_ctrl(action, self.ctrl_range))
+        finite = self.backend.is_finite(data)
+        view = jax.tree.map(lambda x: jnp.nan_to_num(x, posinf=0.0, neginf=0.0), self.backend.view(data))
+        step = info["step"] + 1
+        idx = jnp.minimum(info["ref_start"] + step, self.reference_length - 1)
+        t = step * self.dt
+        v = self._target_velocity(t, info["schedule"])
+        terms, info_update = self._reward_terms(view, info, idx, v, t)
+        weighted = {k: self._signed_weight(k) * value * self.dt for k, value in terms.items()}
+        reward = jnp.where(finite, sum(weighted.values()), 0.0)
+
+        q_err = jnp.abs(view.qpos[self.imitation_qpos_adr] - self.ref_q[idx, self._qpos_imitation_rewards_cols])
+        fell = view.body_pos[0, 2] < p.safe_height
+        off_track = (q_err > p.out_of_trajectory_threshold).any()
+        terminated = ~finite | fell | off_track
+        truncated = ((step >= p.custom_max_episode_steps) | (info["ref_start"] + step >= self.reference_length - 1)) & ~terminated
+
+        metrics = {f"reward/{k}": jnp.where(finite, value, 0.0) for k, value in weighted.items()}
+        metrics.update(
+            numerical_fault=(~finite).astype(jnp.float32),
+            pelvis_height=view.body_pos[0, 2],
+            speed=view.qvel[self.pelvis_tx_dof],
+            target_velocity=v,
+        )
+        info = {**info, **info_update, "step": step, "target_velocity": v, "prev_act": view.act}
+        obs = jnp.where(finite, self._obs(view, v), 0.0)
+        return state.replace(
+            data=data, obs=obs, reward=reward, terminated=terminated, truncated=truncated, metrics=metrics, info=info
+        )
+
+    def _signed_weight(self, term: str) -> float:
+        """Config weight (1 for per-joint imitation terms, weighted inside), negative for penalties."""
+        weight = self.weights.get(term, 1.0)
+        return -weight if term in PENALTIES else weight
+
+    def _reward_terms(self, view: PhysicsView, info: dict[str, Any], idx, v, t) -> tuple[dict, dict]:
+        act = view.act[self.muscle_act]
+        qcols, vcols = self._qpos_imitation_rewards_cols, self._qvel_imitation_rewards_cols
+        pelvis = view.body_pos[0]
+        heel = view.foot_forces[self.heel_sensors]
+        strike = rewards.heel_strikes(heel, info["prev_heel_force"], HEEL_STRIKE_THRESHOLD * self.body_weight)
+        step_time = t - info["last_strike_time"]
+        x = view.qpos[self.pelvis_tx_qpos]
+        step_distance = x - info["last_strike_x"]
+        effort = jnp.mean(act**2)
+        effort_sum = info["effort_sum"] + effort
+        effort_steps = info["effort_steps"] + 1.0
+        terms = {
+            "qpos_imitation_rewards": rewards.qpos_imitation(
+                view.qpos[self.imitation_qpos_adr], self.ref_q[idx, qcols], self._qpos_imitation_rewards_w
+            ),
+            "qvel_imitation_rewards": rewards.qvel_imitation(
+                view.qvel[self.imitation_dof_adr], self.ref_dq[idx, vcols], v / self.ref_speed,
+                self._qvel_imitation_rewards_w,
+            ),
+            "end_effector_imitation_reward": rewards.end_effector_imitation(
+                view.body_pos[1:] - pelvis, self.ref_feet_rel[idx]
+            ),
+            "forward_reward": rewards.forward(view.qvel[self.pelvis_tx_dof], v),
+            "muscle_activation_penalty": rewards.muscle_activation(act),
+            "muscle_activation_diff_penalty": rewards.muscle_activation_diff(act, info["prev_act"][self.muscle_act]),
+            "footstep_delta_time": rewards.footstep_delta_time(strike, step_time, TARGET_STEP_TIME),
+            "average_velocity_per_step": rewards.average_velocity_per_step(strike, step_distance, step_time, v),
+            "muscle_activation_penalty_per_step": rewards.muscle_activation_per_step(strike, effort_sum, effort_steps),
+            "joint_constraint_force_penalty": rewards.joint_constraint_force(view.joint_limit_forces, self.body_weight),
+            "foot_force_penalty": rewards.foot_force(view.foot_forces, self.body_weight),
+        }
+        update = {
+            "prev_heel_force": heel,
+            "last_strike_time": jnp.where(strike, t, info["last_strike_time"]),
+            "last_strike_x": jnp.where(strike, x, info["last_strike_x"]),
+            "effort_sum": jnp.where(strike, 0.0, effort_sum),
+            "effort_steps": jnp.where(strike, 0.0, effort_steps),
+        }
+        return terms, update

@@ -1,0 +1,112 @@
+"""The small physics interface envs read, and its MJX backend.
+
+Envs never touch ``mjx.Data`` fields directly: they call ``backend.init`` /
+``backend.step`` and read a :class:`PhysicsView` (positions, velocities,
+activations, foot and joint-limit forces, the body positions they need).  A
+second backend (CPU MuJoCo) can supply the same view.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+from flax import struct
+from mujoco import mjx
+
+from mjx_myoassist.models.edits import sensor_targets
+
+LIMIT_JOINT = int(mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)
+
+
+@struct.dataclass
+class PhysicsView:
+    """What envs read from physics after a control step."""
+
+    time: jax.Array
+    qpos: jax.Array
+    qvel: jax.Array
+    act: jax.Array
+    foot_forces: jax.Array  # [n_touch] normal force (N) per touch sensor of the original model
+    joint_limit_forces: jax.Array  # [n_jointlimitfrc] constraint force per limit sensor
+    body_pos: jax.Array  # [n_bodies, 3] world positions of the tracked bodies
+
+
+class MjxBackend:
+    """Steps an MJX model ``substeps`` times per control step inside a ``lax.scan``."""
+
+    def __init__(self, model: mujoco.MjModel, substeps: int, tracked_bodies: Sequence[str]):
+        self.model = model
+        self.substeps = int(substeps)
+        self.mx = mjx.put_model(model)
+        targets = sensor_targets(model)
+        self.touch_names = [n for n, (k, _) in targets.items() if k == "touch"]
+        self.limit_names = [n for n, (k, _) in targets.items() if k == "jointlimitfrc"]
+        self.touch_bodies = np.array([model.body(targets[n][1]).id for n in self.touch_names], dtype=np.int32)
+        self.limit_rows = self._limit_rows([targets[n][1] for n in self.limit_names])
+        self.tracked_bodies = np.array([model.body(b).id for b in tracked_bodies], dtype=np.int32)
+
+    def _limit_rows(self, joints: list[str]) -> np.ndarray:
+        """efc rows of the joint-limit constraints of ``joints`` (MJX lays them out statically)."""
+        efc_type = np.asarray(mjx.make_data(self.mx)._impl.efc_type)
+        limited = np.nonzero(self.model.jnt_limited & (self.model.jnt_type >= int(mujoco.mjtJoint.mjJNT_SLIDE)))[0]
+        first = int(np.argmax(efc_type == LIMIT_JOINT)) if (efc_type == LIMIT_JOINT).any() else 0
+        rows = []
+        for name in joints:
+            jid = self.model.joint(name).id
+            if jid not in limited:
+                raise ValueError(f"Joint '{name}' has no limit, so it has no joint-limit force.")
+            rows.append(first + int(np.nonzero(limited == jid)[0][0]))
+        return np.array(rows, dtype=np.int32)
+
+    def init(self, qpos: jax.Array, qvel: jax.Array, act: jax.Array) -> Any:
+        """A physics state at (qpos, qvel, act) with body positions computed.
+
+        Only kinematics run here (no constraint solve): ``step`` recomputes all
+        dynamics, and this keeps reset cheap to compile.  Contact forces read 0
+        until the first step.
+        """
+        data = mjx.make_data(self.mx).replace(qpos=qpos, qvel=qvel, act=act)
+        return mjx.kinematics(self.mx, data)
+
+    def step(self, data: Any, ctrl: jax.Array) -> Any:
+        """One control step: ``substeps`` physics steps with ``ctrl`` held."""
+        data = data.replace(ctrl=ctrl)
+
+        def substep(d, _):
+            return mjx.step(self.mx, d), None
+
+        data, _ = jax.lax.scan(substep, data, None, length=self.substeps)
+        return data
+
+    def view(self, data: Any) -> PhysicsView:
+        return PhysicsView(
+            time=data.time,
+            qpos=data.qpos,
+            qvel=data.qvel,
+            act=data.act,
+            foot_forces=self._foot_forces(data),
+            joint_limit_forces=data._impl.efc_force[self.limit_rows],
+            body_pos=data.xpos[self.tracked_bodies],
+        )
+
+    def _foot_forces(self, data: Any) -> jax.Array:
+        impl = data._impl
+        contact = impl.contact
+        if contact.geom.shape[0] == 0 or self.touch_bodies.size == 0:
+            return jnp.zeros(self.touch_bodies.shape[0])
+        max_rows = 2 * (int(np.max(self.model.geom_condim)) - 1)
+        rows = contact.efc_address[:, None] + jnp.arange(max_rows)[None, :]
+        in_pyramid = jnp.arange(max_rows)[None, :] < 2 * (contact.dim[:, None] - 1)
+        forces = jnp.where(in_pyramid, impl.efc_force[jnp.clip(rows, 0, impl.efc_force.shape[0] - 1)], 0.0)
+        normal = jnp.where(contact.efc_address >= 0, forces.sum(axis=1), 0.0)
+        body = jnp.asarray(self.model.geom_bodyid)[contact.geom]  # [ncon, 2]
+        hits = (body[:, None, :] == self.touch_bodies[None, :, None]).any(axis=-1)  # [ncon, n_touch]
+        return (normal[:, None] * hits).sum(axis=0)
+
+    @staticmethod
+    def is_finite(data: Any) -> jax.Array:
+        return jnp.isfinite(data.qpos).all() & jnp.isfinite(data.qvel).all() & (jnp.abs(data.qvel) < 1e4).all()

@@ -1,0 +1,41 @@
+"""Target-velocity schedules (MyoAssist ``velocity_mode``): UNIFORM, SINUSOIDAL, STEP.
+
+Each env draws its period in [min_period, max_period] and a phase at reset.
+
+* UNIFORM: a speed drawn uniformly in [vmin, vmax], redrawn every period.
+* SINUSOIDAL: vmid + vhalf * sin(2 pi t / period + phase): spans exactly [vmin, vmax].
+* STEP: alternates between vmin and vmax every period (starting at either).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+MODES = {"UNIFORM": 0, "SINUSOIDAL": 1, "STEP": 2}
+
+
+def draw_schedule(rng: jax.Array, min_period: float, max_period: float) -> dict[str, jax.Array]:
+    """Per-env schedule parameters."""
+    k1, k2, k3 = jax.random.split(rng, 3)
+    return {
+        "period": jax.random.uniform(k1, (), minval=min_period, maxval=max(max_period, min_period)),
+        "phase": jax.random.uniform(k2, (), maxval=2 * jnp.pi),
+        "key": jax.random.key_data(k3),
+    }
+
+
+def target_velocity(t: jax.Array, mode: str, vmin: float, vmax: float, schedule: dict[str, jax.Array]) -> jax.Array:
+    """Target speed (m/s) at time ``t`` (s)."""
+    if mode not in MODES:
+        raise ValueError(f"velocity_mode must be one of {list(MODES)}, got '{mode}'.")
+    period = schedule["period"]
+    segment = jnp.floor(t / period).astype(jnp.int32)
+    if mode == "UNIFORM":
+        key = jax.random.fold_in(jax.random.wrap_key_data(schedule["key"]), segment)
+        return jax.random.uniform(key, (), minval=vmin, maxval=vmax)
+    if mode == "SINUSOIDAL":
+        return (vmin + vmax) / 2 + (vmax - vmin) / 2 * jnp.sin(2 * jnp.pi * t / period + schedule["phase"])
+    start_high = schedule["phase"] > jnp.pi
+    high = (segment % 2 == 0) == start_high
+    return jnp.where(high, vmax, vmin)

@@ -1,0 +1,96 @@
+"""MJX-ready MuJoCo models, built by name from installed packages.
+
+``load_model(model_id)`` returns a fresh ``mujoco.MjModel`` that MJX accepts;
+``load_original(model_id)`` the unedited source model (for structure and parity
+checks).  Leg models are composed by ``assist-sim`` (22-muscle ``myolegs22`` +
+an exo device, planar root) and edited in code by :mod:`.edits`; the humanoid is
+the one shipped with the ``mujoco-mjx`` wheel.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import re
+from pathlib import Path
+
+import mujoco
+
+from mjx_myoassist.models.edits import LegModelSpec, build_leg_model, build_humanoid_model, compose_leg
+
+LEG_MODELS: dict[str, LegModelSpec] = {
+    "myolegs22_tutorial": LegModelSpec(msk="myolegs22", device="Tutorial_L1", keep_device=True),
+    "myolegs22_baseline": LegModelSpec(msk="myolegs22", device="Tutorial_L1", keep_device=False),
+}
+MODEL_IDS: tuple[str, ...] = (*LEG_MODELS, "humanoid")
+
+# MyoAssist model_path device names -> our model ids (None: not available yet).
+_MYOASSIST_DEVICES = {
+    "TUTORIAL": "myolegs22_tutorial",
+    "BASELINE": "myolegs22_baseline",
+    "DEPHY": None,
+    "HUMOTECH": None,
+    "OPENEXO": None,
+    "HMEDI": None,
+    "OSL_A": None,
+}
+
+
+class UnknownModelError(ValueError):
+    """The model id or MyoAssist model_path has no equivalent here."""
+
+
+def model_id_from_path(model_path: str) -> str:
+    """Maps a MyoAssist ``model_path`` (or a model id) to a model id."""
+    if model_path in MODEL_IDS:
+        return model_path
+    match = re.search(r"22muscle_2D/myoLeg22_2D_([A-Za-z_]+)\.xml$", model_path)
+    if match:
+        device = match.group(1).upper()
+        if device not in _MYOASSIST_DEVICES:
+            raise UnknownModelError(f"Unknown MyoAssist device '{device}' in model_path '{model_path}'.")
+        model_id = _MYOASSIST_DEVICES[device]
+        if model_id is None:
+            raise UnknownModelError(
+                f"model_path '{model_path}' (device {device}) has no MJX-ready model yet; available: {MODEL_IDS}."
+            )
+        return model_id
+    if "26muscle_3D" in model_path:
+        raise UnknownModelError(f"The 26-muscle 3D leg ('{model_path}') is not available yet; use {MODEL_IDS}.")
+    raise UnknownModelError(
+        f"Cannot map model_path '{model_path}' to a model. Use a MyoAssist path such as "
+        f"'models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml' or a model id from {MODEL_IDS}."
+    )
+
+
+def _check_id(model_id: str) -> None:
+    if model_id not in MODEL_IDS:
+        raise UnknownModelError(f"Unknown model id '{model_id}'. Available: {MODEL_IDS}.")
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_model(model_id: str) -> mujoco.MjModel:
+    if model_id == "humanoid":
+        return build_humanoid_model()
+    return build_leg_model(LEG_MODELS[model_id])
+
+
+def load_model(model_id: str) -> mujoco.MjModel:
+    """The MJX-ready model for ``model_id`` (a copy; building is cached per process)."""
+    _check_id(model_id)
+    return copy.copy(_cached_model(model_id))
+
+
+def load_original(model_id: str) -> mujoco.MjModel:
+    """The unedited source model (assist-sim composition or the packaged humanoid)."""
+    _check_id(model_id)
+    if model_id == "humanoid":
+        return mujoco.MjModel.from_xml_path(str(humanoid_xml_path()))
+    return compose_leg(LEG_MODELS[model_id].msk, LEG_MODELS[model_id].device).compile()
+
+
+def humanoid_xml_path() -> Path:
+    """The humanoid MJCF shipped inside the mujoco-mjx wheel."""
+    import mujoco.mjx
+
+    return Path(mujoco.mjx.__file__).parent / "test_data" / "humanoid" / "humanoid.xml"
