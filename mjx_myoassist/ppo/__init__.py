@@ -1,0 +1,1 @@
+"""Pure-JAX PPO: networks, losses, normalizer, training loop, checkpoints."""

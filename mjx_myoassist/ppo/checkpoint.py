@@ -1,0 +1,187 @@
+"""Checkpoints: the whole TrainingState (resumable) plus a standalone policy.
+
+A checkpoint is a folder ``trained_models/<env_steps>/`` holding
+
+* ``training_state.npz``: every leaf of the TrainingState (params, optimizer,
+  normalizer, env states, RNG, counters), in tree order;
+* ``policy.npz``: the policy params and observation normalizer only;
+* ``meta.json``: config, network layout, sizes, and a SHA-256 per file.
+
+It is written to a temporary folder and renamed into place, so a crash mid-write
+leaves no half checkpoint; a truncated or edited file fails its checksum with a
+message that names it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mjx_myoassist.ppo import networks
+from mjx_myoassist.ppo.normalizer import RunningStats, normalize
+
+FORMAT_VERSION = 1
+STATE_FILE, POLICY_FILE, META_FILE = "training_state.npz", "policy.npz", "meta.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, incomplete, corrupted or does not fit this run."""
+
+
+def _npz_bytes(tree: Any) -> bytes:
+    buffer = io.BytesIO()
+    leaves = [np.asarray(x) for x in jax.tree.leaves(jax.device_get(tree))]
+    np.savez(buffer, **{f"leaf_{i:05d}": leaf for i, leaf in enumerate(leaves)})
+    return buffer.getvalue()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save(directory: Union[str, Path], state: Any, config: Any, layout: networks.NetworkLayout) -> Path:
+    """Writes a checkpoint atomically; returns its folder."""
+    directory = Path(directory)
+    tmp = directory.with_name(directory.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    files = {STATE_FILE: _npz_bytes(state), POLICY_FILE: _npz_bytes({"params": state.params, "normalizer": state.normalizer})}
+    for name, data in files.items():
+        with open(tmp / name, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "env_steps": int(jax.device_get(state.env_steps)),
+        "update": int(jax.device_get(state.update)),
+        "config": config.to_dict(),
+        "layout": dataclasses.asdict(layout),
+        "sha256": {name: _sha256(data) for name, data in files.items()},
+    }
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
+    if directory.exists():
+        shutil.rmtree(directory)
+    os.replace(tmp, directory)
+    return directory
+
+
+def read_meta(directory: Union[str, Path]) -> dict[str, Any]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(f"Checkpoint folder '{directory}' does not exist.")
+    try:
+        meta = json.loads((directory / META_FILE).read_text())
+    except FileNotFoundError as err:
+        raise CheckpointError(
+            f"'{directory}' has no {META_FILE}: it is not a checkpoint or its write did not finish. "
+            "Use another folder under trained_models/."
+        ) from err
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{directory / META_FILE} is corrupted ({err}). Use another checkpoint.") from err
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"Checkpoint '{directory}' has format {meta.get('format_version')}, expected {FORMAT_VERSION}.")
+    return meta
+
+
+def _read_leaves(directory: Path, name: str, meta: dict[str, Any]) -> list[np.ndarray]:
+    path = directory / name
+    if not path.is_file():
+        raise CheckpointError(f"Checkpoint '{directory}' is missing {name}.")
+    data = path.read_bytes()
+    if _sha256(data) != meta["sha256"][name]:
+        raise CheckpointError(
+            f"{path} is truncated or corrupted (checksum mismatch). Use an earlier checkpoint in "
+            f"'{directory.parent}'."
+        )
+    with np.load(io.BytesIO(data)) as f:
+        return [f[k] for k in sorted(f.files)]
+
+
+def _unflatten(template: Any, leaves: list[np.ndarray], what: str) -> Any:
+    ref = jax.tree.leaves(template)
+    treedef = jax.tree.structure(template)
+    if len(ref) != len(leaves):
+        raise CheckpointError(f"{what} has {len(leaves)} arrays, this run expects {len(ref)}: different config?")
+    for i, (a, b) in enumerate(zip(ref, leaves)):
+        if tuple(np.shape(a)) != tuple(b.shape):
+            raise CheckpointError(
+                f"{what} array {i} has shape {b.shape}, this run expects {np.shape(a)}: the network or num_envs "
+                "differ from the checkpoint's config."
+            )
+    return jax.tree.unflatten(treedef, [jnp.asarray(x, dtype=np.asarray(a).dtype) for a, x in zip(ref, leaves)])
+
+
+def restore_state(directory: Union[str, Path], template: Any) -> Any:
+    """The TrainingState stored in ``directory``, shaped like ``template``."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    return _unflatten(jax.device_get(template), _read_leaves(directory, STATE_FILE, meta), str(directory / STATE_FILE))
+
+
+def layout_from_meta(meta: dict[str, Any]) -> networks.NetworkLayout:
+    lay = dict(meta["layout"])
+    lay["actors"] = tuple(
+        networks.ActorLayout(**{k: tuple(v) if isinstance(v, list) else v for k, v in a.items()}) for a in lay["actors"]
+    )
+    for key in ("critic_obs_idx", "critic_hidden"):
+        lay[key] = tuple(lay[key])
+    lay["constants"] = tuple(tuple(c) for c in lay["constants"])
+    return networks.NetworkLayout(**lay)
+
+
+def restore_policy(directory: Union[str, Path]) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
+    """(layout, params, normalizer, meta) of a checkpoint, without building an env or trainer."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    layout = layout_from_meta(meta)
+    template = {
+        "params": networks.init_params(layout, jax.random.PRNGKey(0)),
+        "normalizer": RunningStats.create(layout.observation_size),
+    }
+    tree = _unflatten(template, _read_leaves(directory, POLICY_FILE, meta), str(directory / POLICY_FILE))
+    return layout, tree["params"], tree["normalizer"], meta
+
+
+def load_policy(path: Union[str, Path]) -> Callable[[Any], jax.Array]:
+    """A deterministic policy ``obs -> action in [-1, 1]`` (jitted, CPU-friendly) from a checkpoint."""
+    layout, params, stats, meta = restore_policy(resolve_checkpoint(path))
+    network = networks.ActorCritic(layout)
+    enabled = meta["config"]["ppo_params"].get("normalize_observation", True)
+
+    @jax.jit
+    def policy(obs):
+        mean, _, _ = network.apply(params, normalize(stats, jnp.asarray(obs, jnp.float32), enabled))
+        return jnp.clip(mean, -1.0, 1.0)
+
+    return policy
+
+
+def latest_checkpoint(session: Union[str, Path]) -> Path:
+    """The newest complete checkpoint of a session folder."""
+    root = Path(session) / "trained_models"
+    steps = sorted((int(p.name), p) for p in root.glob("*") if p.name.isdigit() and (p / META_FILE).is_file())
+    if not steps:
+        raise CheckpointError(f"No complete checkpoint under '{root}'.")
+    return steps[-1][1]
+
+
+def resolve_checkpoint(path: Union[str, Path]) -> Path:
+    """A checkpoint folder, or the newest checkpoint of a session folder."""
+    path = Path(path)
+    if (path / META_FILE).is_file():
+        return path
+    if (path / "trained_models").is_dir():
+        return latest_checkpoint(path)
+    read_meta(path)  # raises the precise error
+    return path

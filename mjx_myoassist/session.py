@@ -1,0 +1,148 @@
+"""A training session on disk: folders, logs, TensorBoard, checkpoints, resume.
+
+``results/train_session_<time>/`` holds ``session_config.json``, ``train_log.json``
+(one entry per log: step, returns, episode length, every ``reward/<term>``, losses,
+KL, steps/s, compile time), ``tensorboard/`` and ``trained_models/<env_steps>/``.
+The host runs once per PPO update (epoch); everything else is one compiled call.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import jax
+from tqdm import tqdm
+
+from mjx_myoassist.config import TrainSessionConfigBase, config_from_dict
+from mjx_myoassist.ppo import checkpoint
+from mjx_myoassist.ppo.train import Trainer
+
+CONFIG_FILE, LOG_FILE = "session_config.json", "train_log.json"
+
+
+def new_session_dir(results_dir: Union[str, Path]) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(results_dir) / f"train_session_{stamp}"
+    suffix = 1
+    while path.exists():
+        path = Path(results_dir) / f"train_session_{stamp}_{suffix}"
+        suffix += 1
+    path.mkdir(parents=True)
+    return path
+
+
+def load_session_config(session: Union[str, Path]) -> TrainSessionConfigBase:
+    path = Path(session) / CONFIG_FILE
+    if not path.is_file():
+        raise checkpoint.CheckpointError(f"'{session}' is not a training session: {CONFIG_FILE} is missing.")
+    return config_from_dict(json.loads(path.read_text()))
+
+
+def _warm_start(trainer: Trainer, path: str):
+    """Params and normalizer of another session's policy (transfer learning)."""
+    layout, params, normalizer, _ = checkpoint.restore_policy(checkpoint.resolve_checkpoint(path))
+    if layout != trainer.layout:
+        raise checkpoint.CheckpointError(
+            f"prev_trained_policy_path '{path}' has a different network (observation/action sizes, net_arch or "
+            "net_indexing_info) from this config; warm-starting needs the same architecture."
+        )
+    return params, normalizer
+
+
+def _to_floats(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in jax.device_get(metrics).items()}
+
+
+class Session:
+    """Runs (or resumes) training for a config and keeps its folder up to date."""
+
+    def __init__(
+        self,
+        config: Optional[TrainSessionConfigBase] = None,
+        results_dir: Union[str, Path] = "results",
+        resume: Optional[Union[str, Path]] = None,
+    ):
+        if resume is not None:
+            self.dir = Path(resume)
+            self.config = load_session_config(self.dir)
+        else:
+            if config is None:
+                raise ValueError("Give a config or a session to resume.")
+            self.config = config
+            self.dir = new_session_dir(results_dir)
+            (self.dir / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
+        self.trainer = Trainer(self.config)
+        self.log: list[dict[str, float]] = []
+        self.state = self._initial_state(resume)
+
+    def _initial_state(self, resume):
+        env = self.config.env_params
+        if resume is not None:
+            template = self.trainer.init()
+            ckpt = checkpoint.latest_checkpoint(self.dir)
+            log_path = self.dir / LOG_FILE
+            self.log = json.loads(log_path.read_text()) if log_path.is_file() else []
+            return self.trainer.place(checkpoint.restore_state(ckpt, template))
+        if env.prev_trained_policy_path:
+            params, normalizer = _warm_start(self.trainer, env.prev_trained_policy_path)
+            return self.trainer.init(params=params, normalizer=normalizer)
+        return self.trainer.init()
+
+    @property
+    def env_steps(self) -> int:
+        return int(jax.device_get(self.state.env_steps))
+
+    def save_checkpoint(self) -> Path:
+        return checkpoint.save(
+            self.dir / "trained_models" / str(self.env_steps), self.state, self.config, self.trainer.layout
+        )
+
+    def _write_log(self, entry: dict[str, float], writer) -> None:
+        self.log.append(entry)
+        (self.dir / LOG_FILE).write_text(json.dumps(self.log, indent=1))
+        for key, value in entry.items():
+            if key != "step" and math.isfinite(value):
+                writer.add_scalar(key, value, entry["step"])
+        writer.flush()
+
+    def run(self, progress: bool = True) -> Path:
+        """Trains to ``total_timesteps``; Ctrl-C saves a checkpoint and returns cleanly."""
+        from tensorboardX import SummaryWriter
+
+        cfg = self.config
+        start = int(jax.device_get(self.state.update))
+        total = cfg.num_updates
+        t0 = time.perf_counter()
+        compiled = self.trainer.train_epoch.lower(self.state).compile()
+        compile_time = time.perf_counter() - t0
+        writer = SummaryWriter(str(self.dir / "tensorboard"))
+        bar = tqdm(total=total * cfg.rollout_size, initial=start * cfg.rollout_size, unit="step", disable=not progress)
+        saved_at = -1
+        try:
+            window_start, window_steps = time.perf_counter(), 0
+            for update in range(start, total):
+                self.state, metrics = compiled(self.state)
+                window_steps += cfg.rollout_size
+                bar.update(cfg.rollout_size)
+                if (update + 1) % cfg.logger_params.logging_frequency == 0 or update + 1 == total:
+                    metrics = _to_floats(metrics)
+                    sps = window_steps / (time.perf_counter() - window_start)
+                    entry = {"step": self.env_steps, "update": update + 1, "sps": sps, "compile_time": compile_time}
+                    entry.update(metrics)
+                    self._write_log(entry, writer)
+                    self.save_checkpoint()
+                    saved_at = update + 1
+                    bar.set_postfix(ret=f"{metrics['episode/return']:.2f}", sps=f"{sps:.0f}")
+                    window_start, window_steps = time.perf_counter(), 0
+        except KeyboardInterrupt:
+            print(f"\nInterrupted: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/")
+        finally:
+            bar.close()
+            if saved_at != int(jax.device_get(self.state.update)):
+                self.save_checkpoint()
+            writer.close()
+        return self.dir
