@@ -77,7 +77,9 @@ class EnvParams:
         "", "MyoAssist model path (models/22muscle_2D/myoLeg22_2D_<DEVICE>.xml) or a model id; mapped to model_id."
     )
     model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
-    prev_trained_policy_path: Optional[str] = _doc(None, "Checkpoint to warm-start the policy from (transfer learning).")
+    prev_trained_policy_path: Optional[str] = _doc(
+        None, "Checkpoint to warm-start the policy from (transfer learning)."
+    )
     physics_backend: str = _doc("auto", "'mjx' (JAX physics), 'cpu' (MuJoCo C) or 'auto' (mjx on GPU/TPU, else cpu).")
     num_threads: int = _doc(0, "Threads of the cpu physics backend; 0 = all cores.")
 
@@ -137,7 +139,9 @@ class PPOParams:
     max_grad_norm: float = _doc(0.5, "Global gradient-norm clip.")
     use_sde: bool = _doc(False, "Accepted for MyoAssist compatibility; state-dependent exploration is not supported.")
     sde_sample_freq: int = _doc(-1, "Accepted for MyoAssist compatibility; unused.")
-    target_kl: Optional[float] = _doc(None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this.")
+    target_kl: Optional[float] = _doc(
+        None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this."
+    )
     device: str = _doc("auto", "Accepted for MyoAssist compatibility; JAX uses all local devices.")
     normalize_observation: bool = _doc(True, "Running mean/variance observation normalization.")
 
@@ -187,7 +191,9 @@ class TrainSessionConfigBase:
     ppo_params: PPOParams = _doc(PPOParams(), "PPO hyper-parameters (Stable-Baselines3 semantics).")
     policy_params: PolicyParams = _doc(PolicyParams(), "Policy network parameters.")
     evaluate_param_list: list[EvaluateParams] = _doc([], "Evaluation batches run during and after training.")
-    auto_reward_adjust_params: AutoRewardAdjustParams = _doc(AutoRewardAdjustParams(), "Unused; kept for compatibility.")
+    auto_reward_adjust_params: AutoRewardAdjustParams = _doc(
+        AutoRewardAdjustParams(), "Unused; kept for compatibility."
+    )
 
     @property
     def rollout_size(self) -> int:
@@ -341,7 +347,7 @@ def apply_overrides(data: dict[str, Any], overrides: typing.Sequence[str]) -> di
     args = list(overrides)
     if len(args) % 2:
         raise ConfigError(f"Overrides come in pairs '--config.<key> <value>'; got {args}.")
-    for flag, raw in zip(args[0::2], args[1::2]):
+    for flag, raw in zip(args[0::2], args[1::2], strict=True):
         if not flag.startswith("--config."):
             raise ConfigError(f"Override '{flag}' must start with '--config.' (e.g. --config.total_timesteps 1000).")
         path = flag[len("--config.") :].split(".")

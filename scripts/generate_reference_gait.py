@@ -42,8 +42,11 @@ def series(phase: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     out = {}
     for side, shift in (("r", 0.0), ("l", 0.5)):
         p = (phase + shift) % 1.0
-        for name, spline, sign in (("hip_flexion", _periodic(HIP), 1), ("knee_angle", _periodic(KNEE), -1),
-                                   ("ankle_angle", _periodic(ANKLE), 1)):
+        for name, spline, sign in (
+            ("hip_flexion", _periodic(HIP), 1),
+            ("knee_angle", _periodic(KNEE), -1),
+            ("ankle_angle", _periodic(ANKLE), 1),
+        ):
             out[f"{name}_{side}"] = (sign * spline(p), sign * spline(p, 1) * rate)
     w = 4 * np.pi
     tilt = np.radians(PELVIS_TILT_MEAN + PELVIS_TILT_AMP * np.sin(w * phase))
@@ -66,8 +69,11 @@ def main() -> None:
         series_data[f"q_{joint}"] = q
         series_data[f"dq_{joint}"] = dq
     out = Path(__file__).resolve().parents[1] / "mjx_myoassist" / "data" / "default_reference_gait.npz"
-    np.savez(out, series_data=series_data, metadata={"sample_rate": SAMPLES_PER_CYCLE / CYCLE_TIME,
-                                                      "source": "Winter 2009 normative sagittal kinematics"})
+    np.savez(
+        out,
+        series_data=series_data,
+        metadata={"sample_rate": SAMPLES_PER_CYCLE / CYCLE_TIME, "source": "Winter 2009 normative sagittal kinematics"},
+    )
     print(f"wrote {out} ({n} samples, {CYCLES} cycles)")
 
 

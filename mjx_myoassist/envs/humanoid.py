@@ -80,7 +80,9 @@ class HumanoidEnv(Env):
     def reset(self, rng: jax.Array) -> State:
         k_pos, k_vel, k_next = jax.random.split(rng, 3)
         s = self.params.reset_noise_scale
-        qpos = jnp.asarray(self.model.qpos0, jnp.float32) + jax.random.uniform(k_pos, (self.model.nq,), minval=-s, maxval=s)
+        qpos = jnp.asarray(self.model.qpos0, jnp.float32) + jax.random.uniform(
+            k_pos, (self.model.nq,), minval=-s, maxval=s
+        )
         qvel = jax.random.uniform(k_vel, (self.model.nv,), minval=-s, maxval=s)
         data = self.backend.init(qpos, qvel, jnp.zeros(self.model.na))
         view = self.backend.view(data)

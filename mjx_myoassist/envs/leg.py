@@ -89,7 +89,9 @@ class LegImitationEnv(Env):
         p = config.env_params
         self.config = config
         self.params = p
-        self.model_id = p.model_id or (model_id_from_path(p.model_path) if p.model_path else DEFAULT_MODEL_BY_ENV[p.env_id])
+        self.model_id = p.model_id or (
+            model_id_from_path(p.model_path) if p.model_path else DEFAULT_MODEL_BY_ENV[p.env_id]
+        )
         model = load_model(self.model_id)
         self.model = model
         self._check_lumbar(model)
@@ -134,8 +136,10 @@ class LegImitationEnv(Env):
 
     def _setup_reference(self, config: ImitationTrainSessionConfig, base_dir) -> None:
         p = config.env_params
-        path = "" if p.reference_data_path in ("", MYOASSIST_DEFAULT_REFERENCE) else str(
-            resolve_path(p.reference_data_path, base_dir)
+        path = (
+            ""
+            if p.reference_data_path in ("", MYOASSIST_DEFAULT_REFERENCE)
+            else str(resolve_path(p.reference_data_path, base_dir))
         )
         standing = float(self.default_qpos[self.model.jnt_qposadr[self.model.joint("pelvis_ty").id]])
         ref = load_reference(path or None, standing)
@@ -169,7 +173,11 @@ class LegImitationEnv(Env):
         return out
 
     def _setup_weights(self, weights: RewardWeights) -> None:
-        self.weights = {k: float(getattr(weights, k)) for k in REWARD_TERMS if k not in ("qpos_imitation_rewards", "qvel_imitation_rewards")}
+        self.weights = {
+            k: float(getattr(weights, k))
+            for k in REWARD_TERMS
+            if k not in ("qpos_imitation_rewards", "qvel_imitation_rewards")
+        }
         for term in ("qpos_imitation_rewards", "qvel_imitation_rewards"):
             table: dict[str, float] = getattr(weights, term)
             missing = [j for j in table if j not in self.reference.joints]
@@ -257,7 +265,9 @@ class LegImitationEnv(Env):
         fell = view.body_pos[0, 2] < p.safe_height
         off_track = (q_err > p.out_of_trajectory_threshold).any()
         terminated = ~finite | fell | off_track
-        truncated = ((step >= p.custom_max_episode_steps) | (info["ref_start"] + step >= self.reference_length - 1)) & ~terminated
+        truncated = (
+            (step >= p.custom_max_episode_steps) | (info["ref_start"] + step >= self.reference_length - 1)
+        ) & ~terminated
 
         metrics = {f"reward/{k}": jnp.where(finite, value, 0.0) for k, value in weighted.items()}
         metrics.update(
@@ -294,7 +304,9 @@ class LegImitationEnv(Env):
                 view.qpos[self.imitation_qpos_adr], self.ref_q[idx, qcols], self._qpos_imitation_rewards_w
             ),
             "qvel_imitation_rewards": rewards.qvel_imitation(
-                view.qvel[self.imitation_dof_adr], self.ref_dq[idx, vcols], v / self.ref_speed,
+                view.qvel[self.imitation_dof_adr],
+                self.ref_dq[idx, vcols],
+                v / self.ref_speed,
                 self._qvel_imitation_rewards_w,
             ),
             "end_effector_imitation_reward": rewards.end_effector_imitation(

@@ -8,7 +8,8 @@ second backend (CPU MuJoCo) can supply the same view.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import mujoco
 
-from mjx_myoassist.models.edits import LegModelSpec, build_leg_model, build_humanoid_model, compose_leg
+from mjx_myoassist.models.edits import LegModelSpec, build_humanoid_model, build_leg_model, compose_leg
 
 LEG_MODELS: dict[str, LegModelSpec] = {
     "myolegs22_tutorial": LegModelSpec(msk="myolegs22", device="Tutorial_L1", keep_device=True),
@@ -68,7 +68,7 @@ def _check_id(model_id: str) -> None:
         raise UnknownModelError(f"Unknown model id '{model_id}'. Available: {MODEL_IDS}.")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_model(model_id: str) -> mujoco.MjModel:
     if model_id == "humanoid":
         return build_humanoid_model()

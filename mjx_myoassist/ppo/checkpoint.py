@@ -20,8 +20,9 @@ import io
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 import jax
 import jax.numpy as jnp
@@ -55,7 +56,10 @@ def save(directory: Union[str, Path], state: Any, config: Any, layout: networks.
     tmp = directory.with_name(directory.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    files = {STATE_FILE: _npz_bytes(state), POLICY_FILE: _npz_bytes({"params": state.params, "normalizer": state.normalizer})}
+    files = {
+        STATE_FILE: _npz_bytes(state),
+        POLICY_FILE: _npz_bytes({"params": state.params, "normalizer": state.normalizer}),
+    }
     for name, data in files.items():
         with open(tmp / name, "wb") as f:
             f.write(data)
@@ -90,7 +94,9 @@ def read_meta(directory: Union[str, Path]) -> dict[str, Any]:
     except json.JSONDecodeError as err:
         raise CheckpointError(f"{directory / META_FILE} is corrupted ({err}). Use another checkpoint.") from err
     if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"Checkpoint '{directory}' has format {meta.get('format_version')}, expected {FORMAT_VERSION}.")
+        raise CheckpointError(
+            f"Checkpoint '{directory}' has format {meta.get('format_version')}, expected {FORMAT_VERSION}."
+        )
     return meta
 
 
@@ -101,8 +107,7 @@ def _read_leaves(directory: Path, name: str, meta: dict[str, Any]) -> list[np.nd
     data = path.read_bytes()
     if _sha256(data) != meta["sha256"][name]:
         raise CheckpointError(
-            f"{path} is truncated or corrupted (checksum mismatch). Use an earlier checkpoint in "
-            f"'{directory.parent}'."
+            f"{path} is truncated or corrupted (checksum mismatch). Use an earlier checkpoint in '{directory.parent}'."
         )
     with np.load(io.BytesIO(data)) as f:
         return [f[k] for k in sorted(f.files)]
@@ -113,13 +118,14 @@ def _unflatten(template: Any, leaves: list[np.ndarray], what: str) -> Any:
     treedef = jax.tree.structure(template)
     if len(ref) != len(leaves):
         raise CheckpointError(f"{what} has {len(leaves)} arrays, this run expects {len(ref)}: different config?")
-    for i, (a, b) in enumerate(zip(ref, leaves)):
+    for i, (a, b) in enumerate(zip(ref, leaves, strict=True)):
         if tuple(np.shape(a)) != tuple(b.shape):
             raise CheckpointError(
                 f"{what} array {i} has shape {b.shape}, this run expects {np.shape(a)}: the network or num_envs "
                 "differ from the checkpoint's config."
             )
-    return jax.tree.unflatten(treedef, [jnp.asarray(x, dtype=np.asarray(a).dtype) for a, x in zip(ref, leaves)])
+    typed = [jnp.asarray(x, dtype=np.asarray(a).dtype) for a, x in zip(ref, leaves, strict=True)]
+    return jax.tree.unflatten(treedef, typed)
 
 
 def restore_state(directory: Union[str, Path], template: Any) -> Any:

@@ -9,7 +9,8 @@ Gaussian policy has a state-independent log-std per action (``log_std_init``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -59,10 +60,19 @@ def make_layout(params: CustomPolicyParams, observation_size: int, action_size: 
     info = params.net_indexing_info
     if not info:
         all_obs = tuple(range(observation_size))
-        actor = ActorLayout("pi", all_obs, arch.get("pi", DEFAULT_HIDDEN), tuple(range(action_size)),
-                            tuple(range(action_size)))
-        return NetworkLayout(observation_size, action_size, (actor,), all_obs, arch.get("vf", DEFAULT_HIDDEN), (),
-                             params.activation, params.log_std_init)
+        actor = ActorLayout(
+            "pi", all_obs, arch.get("pi", DEFAULT_HIDDEN), tuple(range(action_size)), tuple(range(action_size))
+        )
+        return NetworkLayout(
+            observation_size,
+            action_size,
+            (actor,),
+            all_obs,
+            arch.get("vf", DEFAULT_HIDDEN),
+            (),
+            params.activation,
+            params.log_std_init,
+        )
     check_net_indexing(info, params.net_arch, observation_size, action_size)
     where = "policy_params.custom_policy_params.net_indexing_info"
     actors, constants = [], []
@@ -76,8 +86,16 @@ def make_layout(params: CustomPolicyParams, observation_size: int, action_size: 
             actors.append(ActorLayout(name, obs, arch[name], tuple(net), tuple(act)))
     critic = next(n for n in CRITIC_NAMES if n in info)
     critic_obs = tuple(observation_indices(info[critic], f"{where}.{critic}"))
-    return NetworkLayout(observation_size, action_size, tuple(actors), critic_obs, arch[critic], tuple(constants),
-                         params.activation, params.log_std_init)
+    return NetworkLayout(
+        observation_size,
+        action_size,
+        tuple(actors),
+        critic_obs,
+        arch[critic],
+        tuple(constants),
+        params.activation,
+        params.log_std_init,
+    )
 
 
 class MLP(nn.Module):

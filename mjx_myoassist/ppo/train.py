@@ -9,7 +9,8 @@ per-env slices of time, so a run gives the same result on 1 or N devices.
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
@@ -179,7 +180,9 @@ class Trainer:
         batch.update(advantage=adv, **{"return": returns})
         params, opt_state, sgd_metrics = self._sgd(ts.params, ts.opt_state, batch, sgd_key, env_index)
 
-        normalizer = self._update_normalizer(ts.normalizer, data["raw_obs"]) if hp.normalize_observation else ts.normalizer
+        normalizer = (
+            self._update_normalizer(ts.normalizer, data["raw_obs"]) if hp.normalize_observation else ts.normalizer
+        )
         stats = jax.lax.psum(stats, AXIS)
         total_steps = cfg.ppo_params.n_steps * cfg.env_params.num_envs
         metrics = self._summarize(stats, total_steps)
@@ -245,7 +248,9 @@ class Trainer:
         def epoch(carry, k):
             perm_key = jax.random.fold_in(key, k)
             perms = jax.vmap(lambda i: jax.random.permutation(jax.random.fold_in(perm_key, i), n_steps))(env_index)
-            shuffled = jax.tree.map(lambda x: jnp.take_along_axis(x, perms.reshape(perms.shape + (1,) * (x.ndim - 2)), 1), per_env)
+            shuffled = jax.tree.map(
+                lambda x: jnp.take_along_axis(x, perms.reshape(perms.shape + (1,) * (x.ndim - 2)), 1), per_env
+            )
             mbs = jax.tree.map(
                 lambda x: jnp.swapaxes(x.reshape((x.shape[0], n_mb, chunk) + x.shape[2:]), 0, 1).reshape(
                     (n_mb, x.shape[0] * chunk) + x.shape[2:]
