@@ -125,6 +125,12 @@ class HumanoidEnvParams(EnvParams):
 
 
 @dataclass
+class PointMassEnvParams(EnvParams):
+    frame_skip: int = _doc(5, "Physics steps per control step.")
+    start_range: float = _doc(0.5, "Initial position drawn uniformly in [-start_range, start_range]^2 (m).")
+
+
+@dataclass
 class PPOParams:
     learning_rate: float = _doc(3e-4, "Adam learning rate.")
     n_steps: int = _doc(512, "Rollout length per environment and update.")
@@ -237,12 +243,23 @@ class HumanoidTrainSessionConfig(TrainSessionConfigBase):
     )
 
 
+@dataclass
+class PointMassTrainSessionConfig(TrainSessionConfigBase):
+    """The cheap point-mass task used to test the trainer."""
+
+    env_params: PointMassEnvParams = _doc(
+        PointMassEnvParams(env_id="pointmass-v0", model_id="pointmass", custom_max_episode_steps=50),
+        "Point-mass environment parameters.",
+    )
+
+
 Config = TrainSessionConfigBase
 
 CONFIG_CLASS_BY_ENV_ID: dict[str, type[TrainSessionConfigBase]] = {
     "myoAssistLegImitation-v0": ImitationTrainSessionConfig,
     "myoAssistLegImitationExo-v0": ExoImitationTrainSessionConfig,
     "humanoid-v0": HumanoidTrainSessionConfig,
+    "pointmass-v0": PointMassTrainSessionConfig,
 }
 
 
@@ -384,8 +401,8 @@ def _under_free_dict(key: str, cls: type) -> bool:
 def config_from_dict(data: dict[str, Any], base_dir: Optional[Path] = None) -> TrainSessionConfigBase:
     """Builds and validates a config from a MyoAssist-schema dict."""
     cls = _config_class(data)
-    if cls is HumanoidTrainSessionConfig:
-        defaults = dataclasses.asdict(HumanoidTrainSessionConfig().env_params)
+    if cls in (HumanoidTrainSessionConfig, PointMassTrainSessionConfig):
+        defaults = dataclasses.asdict(cls().env_params)
         data = {**data, "env_params": {**defaults, **data.get("env_params", {})}}
     config = _build(cls, data)
     validate(config, base_dir)
@@ -420,6 +437,11 @@ def validate(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) ->
     if config.rollout_size % ppo.batch_size:
         raise ConfigError(
             f"ppo_params.batch_size = {ppo.batch_size} must divide n_steps * num_envs = {config.rollout_size}."
+        )
+    if ppo.batch_size % env.num_envs:
+        raise ConfigError(
+            f"ppo_params.batch_size = {ppo.batch_size} must be a multiple of env_params.num_envs = {env.num_envs} "
+            "(every minibatch takes the same number of steps from each env)."
         )
     if env.physics_backend not in PHYSICS_BACKENDS:
         raise ConfigError(f"env_params.physics_backend must be one of {PHYSICS_BACKENDS}, got '{env.physics_backend}'.")

@@ -9,11 +9,13 @@ from mjx_myoassist.config import CONFIG_CLASS_BY_ENV_ID, ConfigError, TrainSessi
 from mjx_myoassist.envs.base import Env, State, step_with_auto_reset
 from mjx_myoassist.envs.humanoid import HumanoidEnv
 from mjx_myoassist.envs.leg import LegImitationEnv
+from mjx_myoassist.envs.pointmass import PointMassEnv
 
 ENV_CLASSES: dict[str, type[Env]] = {
     "myoAssistLegImitation-v0": LegImitationEnv,
     "myoAssistLegImitationExo-v0": LegImitationEnv,
     "humanoid-v0": HumanoidEnv,
+    "pointmass-v0": PointMassEnv,
 }
 ENV_IDS: tuple[str, ...] = tuple(ENV_CLASSES)
 assert set(ENV_IDS) == set(CONFIG_CLASS_BY_ENV_ID), "config and env registries disagree"

@@ -113,6 +113,7 @@ class LegImitationEnv(Env):
         self.default_qpos = np.array(model.key_qpos[stand])
         self.pelvis_tx_dof = int(model.jnt_dofadr[model.joint("pelvis_tx").id])
         self.pelvis_tx_qpos = int(model.jnt_qposadr[model.joint("pelvis_tx").id])
+        self.pelvis_ty_qpos = int(model.jnt_qposadr[model.joint("pelvis_ty").id])
         self._setup_reference(config, base_dir)
         self._setup_weights(p.reward_keys_and_weights)
 
@@ -216,7 +217,7 @@ class LegImitationEnv(Env):
         v = self._target_velocity(jnp.float32(0.0), schedule)
         qpos = jnp.asarray(self.default_qpos, dtype=jnp.float32).at[self.ref_qpos_adr].set(self.ref_q[start])
         qvel = jnp.zeros(self.model.nv).at[self.ref_dof_adr].set(self.ref_dq[start] * v / self.ref_speed)
-        data = self.backend.init(qpos, qvel, jnp.zeros(self.model.na))
+        data = self._grounded(qpos, qvel)
         view = self.backend.view(data)
         heel = view.foot_forces[self.heel_sensors]
         info = {
@@ -236,6 +237,16 @@ class LegImitationEnv(Env):
         metrics = {f"reward/{k}": zero for k in REWARD_TERMS}
         metrics.update(numerical_fault=zero, pelvis_height=view.body_pos[0, 2], speed=zero, target_velocity=v)
         return State(data, self._obs(view, v), zero, jnp.bool_(False), jnp.bool_(False), metrics, info)
+
+    def _grounded(self, qpos: jax.Array, qvel: jax.Array):
+        """Physics state at the reference pose, pelvis height shifted so the lowest foot touches the floor.
+
+        A reference recorded on another body does not match this model's leg lengths;
+        starting with a foot inside the floor would eject the model on the first step.
+        """
+        act = jnp.zeros(self.model.na)
+        clearance = self.backend.view(self.backend.init(qpos, qvel, act)).contact_clearance
+        return self.backend.init(qpos.at[self.pelvis_ty_qpos].add(-clearance), qvel, act)
 
     def _obs(self, view: PhysicsView, v: jax.Array) -> jax.Array:
         return jnp.concatenate(

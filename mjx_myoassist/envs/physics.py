@@ -34,6 +34,13 @@ class PhysicsView:
     foot_forces: jax.Array  # [n_touch] normal force (N) per touch sensor of the original model
     joint_limit_forces: jax.Array  # [n_jointlimitfrc] constraint force per limit sensor
     body_pos: jax.Array  # [n_bodies, 3] world positions of the tracked bodies
+    contact_clearance: jax.Array  # lowest point of the colliding (foot) geoms above z = 0 (m)
+
+
+def contact_spheres(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and radii of the sphere geoms that collide with the ground (the feet of the leg models)."""
+    ids = np.nonzero((model.geom_type == int(mujoco.mjtGeom.mjGEOM_SPHERE)) & (model.geom_contype > 0))[0]
+    return ids.astype(np.int32), model.geom_size[ids, 0].astype(np.float32)
 
 
 class MjxBackend:
@@ -49,6 +56,7 @@ class MjxBackend:
         self.touch_bodies = np.array([model.body(targets[n][1]).id for n in self.touch_names], dtype=np.int32)
         self.limit_rows = self._limit_rows([targets[n][1] for n in self.limit_names])
         self.tracked_bodies = np.array([model.body(b).id for b in tracked_bodies], dtype=np.int32)
+        self.contact_geoms, self.contact_radius = contact_spheres(model)
 
     def _limit_rows(self, joints: list[str]) -> np.ndarray:
         """efc rows of the joint-limit constraints of ``joints`` (MJX lays them out statically)."""
@@ -78,7 +86,8 @@ class MjxBackend:
         data = data.replace(ctrl=ctrl)
 
         def substep(d, _):
-            return mjx.step(self.mx, d), None
+            # keep the carry's dtypes (under jax_enable_x64 MJX returns some int32 fields as int64)
+            return jax.tree.map(lambda new, old: new.astype(old.dtype), mjx.step(self.mx, d), d), None
 
         data, _ = jax.lax.scan(substep, data, None, length=self.substeps)
         return data
@@ -92,7 +101,13 @@ class MjxBackend:
             foot_forces=self._foot_forces(data),
             joint_limit_forces=data._impl.efc_force[self.limit_rows],
             body_pos=data.xpos[self.tracked_bodies],
+            contact_clearance=self._clearance(data.geom_xpos),
         )
+
+    def _clearance(self, geom_xpos: jax.Array) -> jax.Array:
+        if self.contact_geoms.size == 0:
+            return jnp.float32(jnp.inf)
+        return jnp.min(geom_xpos[self.contact_geoms, 2] - self.contact_radius)
 
     def _foot_forces(self, data: Any) -> jax.Array:
         impl = data._impl

@@ -22,7 +22,8 @@ LEG_MODELS: dict[str, LegModelSpec] = {
     "myolegs22_tutorial": LegModelSpec(msk="myolegs22", device="Tutorial_L1", keep_device=True),
     "myolegs22_baseline": LegModelSpec(msk="myolegs22", device="Tutorial_L1", keep_device=False),
 }
-MODEL_IDS: tuple[str, ...] = (*LEG_MODELS, "humanoid")
+MODEL_IDS: tuple[str, ...] = (*LEG_MODELS, "humanoid", "pointmass")
+PROJECT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 # MyoAssist model_path device names -> our model ids (None: not available yet).
 _MYOASSIST_DEVICES = {
@@ -72,6 +73,8 @@ def _check_id(model_id: str) -> None:
 def _cached_model(model_id: str) -> mujoco.MjModel:
     if model_id == "humanoid":
         return build_humanoid_model()
+    if model_id == "pointmass":
+        return mujoco.MjModel.from_xml_path(str(pointmass_xml_path()))
     return build_leg_model(LEG_MODELS[model_id])
 
 
@@ -86,6 +89,8 @@ def load_original(model_id: str) -> mujoco.MjModel:
     _check_id(model_id)
     if model_id == "humanoid":
         return mujoco.MjModel.from_xml_path(str(humanoid_xml_path()))
+    if model_id == "pointmass":
+        return mujoco.MjModel.from_xml_path(str(pointmass_xml_path()))
     return compose_leg(LEG_MODELS[model_id].msk, LEG_MODELS[model_id].device).compile()
 
 
@@ -94,3 +99,8 @@ def humanoid_xml_path() -> Path:
     import mujoco.mjx
 
     return Path(mujoco.mjx.__file__).parent / "test_data" / "humanoid" / "humanoid.xml"
+
+
+def pointmass_xml_path() -> Path:
+    """The project's point-mass test model."""
+    return PROJECT_MODELS_DIR / "pointmass.xml"

@@ -163,6 +163,8 @@ def build_leg_model(leg: LegModelSpec) -> mujoco.MjModel:
                 friction=[1.0, 0.005, 0.0001],
                 rgba=[0.8, 0.3, 0.3, 0.5],
                 group=3,
+                margin=0.0,
+                gap=0.0,
             )
     spec.worldbody.add_geom(
         name=FLOOR_NAME,
@@ -173,6 +175,8 @@ def build_leg_model(leg: LegModelSpec) -> mujoco.MjModel:
         condim=3,
         friction=[1.0, 0.005, 0.0001],
         rgba=[0.6, 0.65, 0.7, 1],
+        margin=0.0,
+        gap=0.0,
     )
     for name, target in targets.items():
         spec.add_text(name=SENSOR_TEXT_PREFIX + name, data=target)

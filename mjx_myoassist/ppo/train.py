@@ -65,11 +65,6 @@ class Trainer:
             raise ConfigError(
                 f"env_params.num_envs = {n_envs} must be a multiple of the {len(devices)} devices in use."
             )
-        if config.ppo_params.batch_size % n_envs:
-            raise ConfigError(
-                f"ppo_params.batch_size = {config.ppo_params.batch_size} must be a multiple of env_params.num_envs "
-                f"= {n_envs} (each minibatch takes the same number of steps from every env)."
-            )
         self.mesh = Mesh(np.array(devices), (AXIS,))
         self.layout = networks.make_layout(
             config.policy_params.custom_policy_params, self.env.observation_size, self.env.action_size

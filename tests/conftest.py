@@ -1,0 +1,52 @@
+"""Shared fixtures: compiled env functions are built once per session (MJX compiles are slow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mjx_myoassist import enable_compilation_cache
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "myoassist_fixtures"
+CONFIGS = ROOT / "configs"
+
+enable_compilation_cache()
+
+
+def fixture_path(name: str) -> Path:
+    """A MyoAssist fixture file; the test is skipped when the shared folder is absent."""
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.skip(f"MyoAssist fixture {path} not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def leg_config():
+    from mjx_myoassist.config import load_config
+
+    return load_config(
+        CONFIGS / "test.json", ["--config.env_params.num_envs", "64", "--config.ppo_params.batch_size", "64"]
+    )
+
+
+@pytest.fixture(scope="session")
+def leg_env(leg_config):
+    from mjx_myoassist.envs import make
+
+    return make(leg_config)
+
+
+@pytest.fixture(scope="session")
+def leg_batch(leg_env):
+    """jit(vmap) reset and auto-resetting step of the leg-exo env (compiled once)."""
+    import jax
+
+    from mjx_myoassist.envs import step_with_auto_reset
+    from mjx_myoassist.envs.base import prepare_auto_reset
+
+    reset = jax.jit(jax.vmap(lambda k: prepare_auto_reset(leg_env.reset(k))))
+    step = jax.jit(jax.vmap(lambda s, a: step_with_auto_reset(leg_env, s, a)))
+    return reset, step

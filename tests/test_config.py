@@ -1,0 +1,156 @@
+import json
+
+import pytest
+
+from mjx_myoassist.config import (
+    ConfigError,
+    ExoImitationTrainSessionConfig,
+    HumanoidTrainSessionConfig,
+    ImitationTrainSessionConfig,
+    config_from_dict,
+    load_config,
+)
+from tests.conftest import CONFIGS, fixture_path
+
+
+def preset(name: str) -> dict:
+    return json.loads((CONFIGS / name).read_text())
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CONFIGS.glob("*.json")))
+def test_every_preset_loads(name):
+    load_config(CONFIGS / name)
+
+
+@pytest.mark.parametrize("name", ["imitation_tutorial_22_separated_net_partial_obs.json", "test.json"])
+def test_myoassist_json_runs_unchanged(name):
+    config = load_config(fixture_path(name))
+    assert isinstance(config, ExoImitationTrainSessionConfig)
+    assert config.env_params.reward_keys_and_weights.qpos_imitation_rewards["knee_angle_l"] == 1.0
+    assert config.policy_params.custom_policy_params.net_arch["exo_actor"] == [8, 8]
+
+
+def test_hierarchy_by_env_id():
+    assert type(load_config(CONFIGS / "imitation_22_exo_off.json")) is ImitationTrainSessionConfig
+    humanoid = load_config(CONFIGS / "humanoid_stand.json")
+    assert isinstance(humanoid, HumanoidTrainSessionConfig)
+    assert humanoid.env_params.reward_function == "stand" and humanoid.env_params.frame_skip == 3
+
+
+def test_dotted_overrides_convert_types():
+    config = load_config(
+        CONFIGS / "test.json",
+        [
+            "--config.total_timesteps", "1e3",
+            "--config.env_params.num_envs", "16",
+            "--config.env_params.flag_random_ref_index", "false",
+            "--config.env_params.reward_keys_and_weights.qpos_imitation_rewards.knee_angle_l", "0.5",
+            "--config.ppo_params.target_kl", "null",
+            "--config.env_params.velocity_mode", "SINUSOIDAL",
+        ],
+    )  # fmt: skip
+    assert config.total_timesteps == 1000 and isinstance(config.total_timesteps, int)
+    assert config.env_params.num_envs == 16
+    assert config.env_params.flag_random_ref_index is False
+    assert config.env_params.reward_keys_and_weights.qpos_imitation_rewards["knee_angle_l"] == 0.5
+    assert config.ppo_params.target_kl is None
+    assert config.env_params.velocity_mode == "SINUSOIDAL"
+
+
+def test_derived_sizes_are_properties():
+    config = load_config(CONFIGS / "imitation_tutorial_22_separated_net_partial_obs.json")
+    assert config.rollout_size == 512 * 32
+    assert config.num_minibatches == 2
+    assert config.substeps == 40
+
+
+def test_defaults_are_not_shared():
+    a, b = ImitationTrainSessionConfig(), ImitationTrainSessionConfig()
+    a.env_params.observation_joint_sensor_keys.append("x")
+    assert "x" not in b.env_params.observation_joint_sensor_keys
+
+
+def expect_error(data, match, overrides=()):
+    with pytest.raises(ConfigError, match=match):
+        if overrides:
+            path = CONFIGS / "test.json"
+            load_config(path, overrides)
+        else:
+            config_from_dict(data)
+
+
+def test_unknown_key_suggests():
+    data = preset("test.json")
+    data["env_params"]["num_env"] = 3
+    expect_error(data, r"Unknown config key 'env_params.num_env'.*Did you mean 'num_envs'")
+
+
+def test_unknown_override_suggests():
+    expect_error(None, r"Unknown override '--config.ppo_params.learning_rte'.*learning_rate",
+                 ["--config.ppo_params.learning_rte", "1"])  # fmt: skip
+
+
+def test_wrong_type_names_key():
+    data = preset("test.json")
+    data["ppo_params"]["n_steps"] = "many"
+    expect_error(data, r"'ppo_params.n_steps' must be an integer")
+    data = preset("test.json")
+    data["env_params"]["observation_joint_pos_keys"] = "ankle_angle_l"
+    expect_error(data, r"'env_params.observation_joint_pos_keys' must be a list")
+
+
+def test_rollout_smaller_than_batch():
+    expect_error(None, r"n_steps \* env_params.num_envs = 16 \* 4 = 64 is smaller than ppo_params.batch_size = 128",
+                 ["--config.ppo_params.batch_size", "128"])  # fmt: skip
+
+
+def test_batch_not_multiple_of_envs():
+    expect_error(None, r"batch_size = 6 must", ["--config.ppo_params.batch_size", "6"])
+
+
+def test_missing_files():
+    expect_error(
+        None, r"reference_data_path 'nowhere.npz' not found", ["--config.env_params.reference_data_path", "nowhere.npz"]
+    )
+    expect_error(None, r"prev_trained_policy_path 'no/such' does not exist",
+                 ["--config.env_params.prev_trained_policy_path", "no/such"])  # fmt: skip
+    with pytest.raises(ConfigError, match="not found"):
+        load_config("configs/does_not_exist.json")
+
+
+def test_unknown_env_id_and_terrain():
+    data = preset("test.json")
+    data["env_params"]["env_id"] = "myoAssistLegImitationExo-v1"
+    expect_error(data, r"Unknown env_params.env_id.*Did you mean 'myoAssistLegImitationExo-v0'")
+    data = preset("test.json")
+    data["env_params"]["terrain_type"] = "harmonic"
+    expect_error(data, r"terrain_type 'harmonic' is unknown.*harmonic_sinusoidal")
+
+
+def indexing(data):
+    return data["policy_params"]["custom_policy_params"]["net_indexing_info"]
+
+
+def test_net_indexing_overlap():
+    data = preset("test.json")
+    indexing(data)["exo_actor"]["action"][0]["range_action"] = [21, 23]
+    expect_error(data, r"action index 21 is written by both 'human_actor' and 'exo_actor'")
+
+
+def test_net_indexing_gap():
+    data = preset("test.json")
+    indexing(data)["human_actor"]["action"][1]["range_net"] = [11, 21]
+    indexing(data)["human_actor"]["action"][1]["range_action"] = [11, 21]
+    expect_error(data, r"action indices \[21\] are written by no actor")
+
+
+def test_net_indexing_malformed_range():
+    data = preset("test.json")
+    indexing(data)["exo_actor"]["observation"][0]["range"] = [5, 2]
+    expect_error(data, r"exo_actor.observation\[0\]: 'range' \[5, 2\] must satisfy 0 <= start < end")
+
+
+def test_net_indexing_missing_arch():
+    data = preset("test.json")
+    del data["policy_params"]["custom_policy_params"]["net_arch"]["exo_actor"]
+    expect_error(data, r"exo_actor has no layer sizes in net_arch")
