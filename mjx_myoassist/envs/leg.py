@@ -235,7 +235,14 @@ class LegImitationEnv(Env):
         }
         zero = jnp.float32(0.0)
         metrics = {f"reward/{k}": zero for k in REWARD_TERMS}
-        metrics.update(numerical_fault=zero, pelvis_height=view.body_pos[0, 2], speed=zero, target_velocity=v)
+        metrics.update(
+            numerical_fault=zero,
+            fell=zero,
+            off_trajectory=zero,
+            pelvis_height=view.body_pos[0, 2],
+            speed=zero,
+            target_velocity=v,
+        )
         return State(data, self._obs(view, v), zero, jnp.bool_(False), jnp.bool_(False), metrics, info)
 
     def _grounded(self, qpos: jax.Array, qvel: jax.Array):
@@ -283,6 +290,8 @@ class LegImitationEnv(Env):
         metrics = {f"reward/{k}": jnp.where(finite, value, 0.0) for k, value in weighted.items()}
         metrics.update(
             numerical_fault=(~finite).astype(jnp.float32),
+            fell=fell.astype(jnp.float32),
+            off_trajectory=off_track.astype(jnp.float32),
             pelvis_height=view.body_pos[0, 2],
             speed=view.qvel[self.pelvis_tx_dof],
             target_velocity=v,

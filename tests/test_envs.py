@@ -1,0 +1,59 @@
+"""The env registry: every registered env builds, resets and steps under jit(vmap)."""
+
+import jax
+import numpy as np
+import pytest
+
+from mjx_myoassist.config import ConfigError, load_config
+from mjx_myoassist.envs import ENV_IDS, make, step_with_auto_reset
+from mjx_myoassist.envs.base import action_to_ctrl, prepare_auto_reset
+from tests.conftest import CONFIGS
+
+PRESET = {
+    "myoAssistLegImitation-v0": "imitation_22_exo_off.json",
+    "myoAssistLegImitationExo-v0": "test.json",
+    "humanoid-v0": "humanoid_stand.json",
+    "pointmass-v0": "pointmass.json",
+}
+B = 2
+
+
+def test_every_env_id_has_a_preset():
+    assert set(PRESET) == set(ENV_IDS)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_registered_env_resets_and_steps(env_id, request):
+    if env_id == "myoAssistLegImitationExo-v0":  # compiled once for the whole session
+        env = request.getfixturevalue("leg_env")
+        reset, step = request.getfixturevalue("leg_batch")
+        n = 64
+    else:
+        env = make(
+            load_config(
+                CONFIGS / PRESET[env_id], ["--config.env_params.num_envs", "2", "--config.ppo_params.batch_size", "2"]
+            )
+        )
+        reset = jax.jit(jax.vmap(lambda k: prepare_auto_reset(env.reset(k))))
+        step = jax.jit(jax.vmap(lambda s, a: step_with_auto_reset(env, s, a)))
+        n = B
+    state = reset(jax.random.split(jax.random.PRNGKey(0), n))
+    assert state.obs.shape == (n, env.observation_size)
+    for i in range(3):
+        action = jax.random.uniform(jax.random.PRNGKey(i), (n, env.action_size), minval=-1, maxval=1)
+        state = step(state, action)
+    assert state.reward.shape == (n,) and state.terminated.shape == (n,) and state.truncated.shape == (n,)
+    for leaf in jax.tree.leaves((state.obs, state.reward, state.metrics)):
+        assert np.isfinite(np.asarray(leaf)).all()
+
+
+def test_action_mapping_mid_plus_half_range():
+    ranges = jax.numpy.array([[0.0, 1.0], [-1.0, 0.0]])
+    np.testing.assert_allclose(action_to_ctrl(jax.numpy.array([-1.0, 1.0]), ranges), [0.0, 0.0])
+    np.testing.assert_allclose(action_to_ctrl(jax.numpy.array([0.0, 0.0]), ranges), [0.5, -0.5])
+    np.testing.assert_allclose(action_to_ctrl(jax.numpy.array([3.0, -3.0]), ranges), [1.0, -1.0])
+
+
+def test_unknown_env_id_is_a_config_error():
+    with pytest.raises(ConfigError, match="Registered ids"):
+        load_config(CONFIGS / "test.json", ["--config.env_params.env_id", "walker"])

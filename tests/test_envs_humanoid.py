@@ -1,0 +1,51 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from mjx_myoassist.config import ConfigError, load_config
+from mjx_myoassist.envs import humanoid, make
+from tests.conftest import CONFIGS
+
+
+def body_pos(torso_z=1.28, head_z=1.47, pelvis_z=0.86, torso_x=0.0, feet_x=0.0):
+    pos = np.zeros((len(humanoid.TRACKED), 3))
+    pos[humanoid.TORSO] = [torso_x, 0, torso_z]
+    pos[humanoid.HEAD] = [torso_x, 0, head_z]
+    pos[humanoid.PELVIS] = [torso_x, 0, pelvis_z]
+    pos[humanoid.FOOT_R] = [feet_x, -0.1, 0.03]
+    pos[humanoid.FOOT_L] = [feet_x, 0.1, 0.03]
+    return jnp.asarray(pos)
+
+
+def test_terms_on_hand_made_poses():
+    assert humanoid.height_term(jnp.float32(1.282), 1.282) == pytest.approx(1.0)
+    assert humanoid.height_term(jnp.float32(1.182), 1.282) == pytest.approx(np.exp(-1.0), rel=1e-4)
+    assert humanoid.upright_term(body_pos()) == pytest.approx(1.0, abs=1e-5)
+    lying = body_pos(head_z=0.86, pelvis_z=0.86).at[humanoid.HEAD, 0].set(0.6)
+    assert humanoid.upright_term(lying) == pytest.approx(0.0, abs=1e-6)
+    assert humanoid.balance_term(body_pos()) == pytest.approx(1.0)
+    assert humanoid.balance_term(body_pos(torso_x=0.3)) == pytest.approx(np.exp(-0.9), rel=1e-4)
+    assert humanoid.energy_term(jnp.ones(21)) == pytest.approx(1.0)
+    assert humanoid.forward_velocity_term(jnp.float32(1.0), 1.0) == pytest.approx(1.0)
+
+
+def test_reward_functions_by_key():
+    assert set(humanoid.REWARD_FUNCTIONS) == {"stand", "kneel", "walk"}
+    assert "forward" in humanoid.REWARD_FUNCTIONS["walk"]["weights"]
+    assert humanoid.REWARD_FUNCTIONS["stand"]["weights"]["energy"] < 0
+
+
+def test_unknown_reward_function():
+    with pytest.raises(ConfigError, match="reward_function 'sit'"):
+        make(load_config(CONFIGS / "humanoid_stand.json", ["--config.env_params.reward_function", "sit"]))
+
+
+def test_reset_is_perturbed_per_env():
+    env = make(load_config(CONFIGS / "humanoid_stand.json"))
+    assert env.observation_size == 26 + 27 and env.action_size == 21
+    assert env.dt == pytest.approx(0.015)
+    states = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.PRNGKey(0), 3))
+    q = np.asarray(states.data.qpos)
+    assert not np.allclose(q[0], q[1])
+    assert np.abs(q - env.model.qpos0).max() <= env.params.reset_noise_scale + 1e-6

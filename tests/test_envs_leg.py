@@ -1,0 +1,137 @@
+"""Leg imitation env; the compiled batch (64 envs) is shared through conftest's ``leg_batch``."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from mjx_myoassist.config import ConfigError, load_config
+from mjx_myoassist.envs import make
+from tests.conftest import CONFIGS, fixture_path
+
+B = 64
+
+
+@pytest.fixture(scope="module")
+def batch(leg_batch):
+    reset, step = leg_batch
+    return reset(jax.random.split(jax.random.PRNGKey(0), B))
+
+
+def set_env(state, i, fn):
+    """A copy of a batched state where env ``i`` is replaced by ``fn(env_i_state)``."""
+    one = jax.tree.map(lambda x: x[i], state)
+    new = fn(one)
+    return jax.tree.map(lambda x, y: x.at[i].set(y), state, new)
+
+
+def test_myoassist_partial_obs_preset_sizes_and_layout():
+    env = make(load_config(fixture_path("imitation_tutorial_22_separated_net_partial_obs.json")))
+    assert env.observation_size == 44 and env.action_size == 24
+    model = env.model
+    pos_keys = env.params.observation_joint_pos_keys
+    assert [model.joint(j).name for j in range(model.njnt) if model.jnt_qposadr[j] in env.obs_qpos] == sorted(
+        pos_keys, key=lambda k: model.joint(k).id
+    )
+    assert [model.actuator(i).name for i in range(22)][:11] == [
+        n + "_r" for n in "hamstrings bifemsh edl fdl glutmax iliopsoas rectfem vasti gastroc soleus tibant".split()
+    ]
+
+
+def test_exo_off_env_has_22_actions():
+    env = make(load_config(CONFIGS / "imitation_22_exo_off.json"))
+    assert env.action_size == 22 and env.observation_size == 44
+
+
+def test_reset_batch(leg_env, batch):
+    obs = np.asarray(batch.obs)
+    assert obs.shape == (B, 44) and np.isfinite(obs).all()
+    starts = np.asarray(batch.info["ref_start"])
+    assert starts.min() >= 0 and starts.max() < 0.8 * leg_env.reference_length
+    assert len(set(starts.tolist())) > 20  # every env draws its own start
+    # joints come from the reference, velocities scaled by target / reference speed
+    q = np.asarray(batch.data.qpos)
+    i = 3
+    ref_q = np.asarray(leg_env.ref_q[starts[i]])
+    knee = leg_env.reference.joints.index("knee_angle_r")
+    assert q[i, leg_env.ref_qpos_adr[knee]] == pytest.approx(ref_q[knee], abs=1e-6)
+    assert np.asarray(batch.data.act).max() == 0.0
+    # target velocity is the last observation; muscle activations start at zero
+    np.testing.assert_allclose(obs[:, -1], 1.25)
+    np.testing.assert_allclose(obs[:, 17:39], 0.0)
+    # the lowest foot point touches the floor
+    clearance = jax.vmap(lambda d: leg_env.backend.view(d).contact_clearance)(batch.data)
+    np.testing.assert_allclose(np.asarray(clearance), 0.0, atol=1e-5)
+
+
+def test_batch_of_64_steps_and_restarts_per_env(leg_env, leg_batch, batch):
+    _, step = leg_batch
+    state = batch
+    keys = jax.random.split(jax.random.PRNGKey(1), 6)
+    ended = np.zeros(B, bool)
+    for k in keys:
+        action = jax.random.uniform(k, (B, leg_env.action_size), minval=-1, maxval=1)
+        state = step(state, action)
+        assert np.isfinite(np.asarray(state.obs)).all() and np.isfinite(np.asarray(state.reward)).all()
+        done = np.asarray(state.done)
+        ended |= done
+        # a finished env restarts: its step counter is back to 0, the others keep counting
+        steps = np.asarray(state.info["step"])
+        assert np.all(steps[done] == 0)
+    assert ended.any()
+    for term in ("qpos_imitation_rewards", "forward_reward", "muscle_activation_penalty", "foot_force_penalty"):
+        assert f"reward/{term}" in state.metrics
+
+
+def test_termination_on_fall(leg_batch, batch):
+    _, step = leg_batch
+    low = set_env(batch, 0, lambda s: s.replace(data=s.data.replace(qpos=s.data.qpos.at[1].add(-0.5))))
+    out = step(low, jnp.zeros((B, 24)))
+    assert bool(out.terminated[0]) and not bool(out.truncated[0])
+    assert float(out.metrics["fell"][0]) == 1.0
+
+
+def test_termination_off_trajectory(leg_env, leg_batch, batch):
+    _, step = leg_batch
+    adr = leg_env.imitation_qpos_adr[list(leg_env.reference.joints).index("knee_angle_l")]
+    bent = set_env(batch, 1, lambda s: s.replace(data=s.data.replace(qpos=s.data.qpos.at[adr].add(-1.5))))
+    out = step(bent, jnp.zeros((B, 24)))
+    assert bool(out.terminated[1]) and float(out.metrics["off_trajectory"][1]) == 1.0
+
+
+def test_numerical_fault_terminates_without_poisoning(leg_batch, batch):
+    _, step = leg_batch
+    broken = set_env(batch, 2, lambda s: s.replace(data=s.data.replace(qvel=s.data.qvel.at[5].set(jnp.nan))))
+    out = step(broken, jnp.zeros((B, 24)))
+    assert bool(out.terminated[2]) and float(out.metrics["numerical_fault"][2]) == 1.0
+    assert np.isfinite(np.asarray(out.obs)).all() and np.isfinite(np.asarray(out.reward)).all()
+    assert np.isfinite(np.asarray(out.data.qvel[2])).all()  # restarted from a fresh state
+
+
+def test_truncation_at_step_limit_and_reference_end(leg_env, leg_batch, batch):
+    _, step = leg_batch
+    limit = leg_env.params.custom_max_episode_steps
+    state = set_env(batch, 4, lambda s: s.replace(info={**s.info, "step": jnp.int32(limit - 1)}))
+    state = set_env(
+        state, 5, lambda s: s.replace(info={**s.info, "ref_start": jnp.int32(leg_env.reference_length - 2)})
+    )
+    out = step(state, jnp.zeros((B, 24)))
+    for i in (4, 5):
+        assert bool(out.truncated[i]) != bool(out.terminated[i])
+    assert bool(out.truncated[4]) or bool(out.metrics["off_trajectory"][4])
+
+
+def test_lumbar_option_is_checked():
+    with pytest.raises(ConfigError, match="no lumbar joint"):
+        make(load_config(CONFIGS / "test.json", ["--config.env_params.enable_lumbar_joint", "true"]))
+
+
+def test_unknown_observation_key():
+    with pytest.raises(ConfigError, match="joint 'knee_r' is not in the model"):
+        make(load_config(CONFIGS / "test.json", ["--config.env_params.observation_joint_pos_keys", '["knee_r"]']))
+
+
+def test_reward_weight_for_joint_outside_reference():
+    overrides = ["--config.env_params.reference_data_keys", '["knee_angle_l", "knee_angle_r"]']
+    with pytest.raises(ConfigError, match="not in reference_data_keys"):
+        make(load_config(CONFIGS / "test.json", overrides))
