@@ -1,0 +1,79 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from mjx_myoassist.config import ConfigError, CustomPolicyParams, load_config
+from mjx_myoassist.ppo import networks
+from tests.conftest import CONFIGS, fixture_path
+
+
+def partial_layout(path):
+    return networks.make_layout(load_config(path).policy_params.custom_policy_params, 44, 24)
+
+
+def test_myoassist_partial_obs_layout():
+    layout = partial_layout(fixture_path("imitation_tutorial_22_separated_net_partial_obs.json"))
+    human, exo = layout.actors
+    assert human.name == "human_actor" and human.obs_idx == tuple(range(44)) and human.act_idx == tuple(range(22))
+    assert exo.name == "exo_actor" and exo.obs_idx == (0, 1, 8, 9) and exo.act_idx == (22, 23)
+    assert exo.hidden == (8, 8) and layout.critic_obs_idx == tuple(range(44))
+
+
+def test_exo_actor_reads_only_its_slices_and_writes_only_its_actions():
+    layout = partial_layout(CONFIGS / "imitation_tutorial_22_separated_net_partial_obs.json")
+    params = networks.init_params(layout, jax.random.PRNGKey(0))
+    net = networks.ActorCritic(layout)
+    obs = jax.random.normal(jax.random.PRNGKey(1), (44,))
+    jac = jax.jacobian(lambda o: net.apply(params, o)[0])(obs)  # [24, 44]
+    jac = np.asarray(jac)
+    exo_cols = [0, 1, 8, 9]
+    others = [i for i in range(44) if i not in exo_cols]
+    assert np.all(jac[22:, others] == 0) and np.any(jac[22:, exo_cols] != 0)
+    assert set(params["params"]) == {"human_actor", "exo_actor", "critic", "log_std"}
+    assert params["params"]["exo_actor"]["Dense_0"]["kernel"].shape == (4, 8)
+
+
+def test_single_actor_critic_without_indexing():
+    config = load_config(CONFIGS / "humanoid_stand.json")
+    layout = networks.make_layout(config.policy_params.custom_policy_params, 53, 21)
+    assert [a.name for a in layout.actors] == ["pi"] and layout.actors[0].hidden == (256, 256)
+    params = networks.init_params(layout, jax.random.PRNGKey(0))
+    mean, log_std, value = networks.ActorCritic(layout).apply(params, jnp.zeros((5, 53)))
+    assert mean.shape == (5, 21) and log_std.shape == (5, 21) and value.shape == (5,)
+    np.testing.assert_allclose(log_std, config.policy_params.custom_policy_params.log_std_init)
+
+
+def test_index_mapping_and_constant_actions():
+    info = {
+        "human_actor": {"observation": [{"type": "index", "index": [3, 0]}],
+                        "action": [{"type": "index_mapping", "index_net": [0, 1], "index_action": [2, 0]}]},
+        "common_critic": {"observation": [{"type": "range", "range": [0, 4]}]},
+        "exo_actor": {"observation": [{"type": "index", "index": [1]}],
+                      "action": [{"type": "constant", "index_action": [1], "value": -1.0}]},
+    }  # fmt: skip
+    params = CustomPolicyParams(
+        net_arch={"human_actor": [4], "exo_actor": [2], "common_critic": [4]}, net_indexing_info=info
+    )
+    layout = networks.make_layout(params, 4, 3)
+    assert layout.constants == ((1, -1.0),)
+    np.testing.assert_array_equal(layout.noise_mask, [1, 0, 1])
+    net_params = networks.init_params(layout, jax.random.PRNGKey(0))
+    mean, _, _ = networks.ActorCritic(layout).apply(net_params, jnp.ones(4))
+    assert float(mean[1]) == -1.0
+
+
+def test_observation_out_of_range_is_a_config_error():
+    config = load_config(CONFIGS / "test.json")
+    with pytest.raises(ConfigError, match="reads observation index 43 but the observation has only 40"):
+        networks.make_layout(config.policy_params.custom_policy_params, 40, 24)
+    with pytest.raises(ConfigError, match=r"action indices \[24, 25\] are written by no actor"):
+        networks.make_layout(config.policy_params.custom_policy_params, 44, 26)
+
+
+def test_log_prob_and_entropy_of_gaussian():
+    x, mean, log_std = jnp.array([0.5, 0.0]), jnp.zeros(2), jnp.log(jnp.array([1.0, 2.0]))
+    want = -0.5 * 0.25 - 0.5 * np.log(2 * np.pi) + (-np.log(2.0) - 0.5 * np.log(2 * np.pi))
+    assert float(networks.gaussian_log_prob(x, mean, log_std, jnp.ones(2))) == pytest.approx(want, rel=1e-5)
+    ent = float(networks.gaussian_entropy(log_std, jnp.array([1.0, 0.0])))
+    assert ent == pytest.approx(0.5 * np.log(2 * np.pi * np.e), rel=1e-5)
