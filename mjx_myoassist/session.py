@@ -109,6 +109,17 @@ class Session:
                 writer.add_scalar(key, value, entry["step"])
         writer.flush()
 
+    def _record(self, update: int, metrics, compile_time: float, writer, bar) -> None:
+        """Logs one update's metrics (train_log.json, TensorBoard) and writes a checkpoint."""
+        metrics = _to_floats(metrics)
+        started, steps = self._window
+        sps = steps / max(time.perf_counter() - started, 1e-9)
+        entry = {"step": self.env_steps, "update": update, "sps": sps, "compile_time": compile_time, **metrics}
+        self._write_log(entry, writer)
+        self.save_checkpoint()
+        bar.set_postfix(ret=f"{metrics['episode/return']:.2f}", sps=f"{sps:.0f}")
+        self._window = (time.perf_counter(), 0)
+
     def run(self, progress: bool = True) -> Path:
         """Trains to ``total_timesteps``; Ctrl-C saves a checkpoint and returns cleanly."""
         from tensorboardX import SummaryWriter
@@ -121,28 +132,22 @@ class Session:
         compile_time = time.perf_counter() - t0
         writer = SummaryWriter(str(self.dir / "tensorboard"))
         bar = tqdm(total=total * cfg.rollout_size, initial=start * cfg.rollout_size, unit="step", disable=not progress)
-        saved_at = -1
+        self._window = (time.perf_counter(), 0)
+        pending = None  # (update, metrics) not yet logged and checkpointed
         try:
-            window_start, window_steps = time.perf_counter(), 0
             for update in range(start, total):
                 self.state, metrics = compiled(self.state)
-                window_steps += cfg.rollout_size
-                bar.update(cfg.rollout_size)
+                pending = (update + 1, metrics)
+                self._window = (self._window[0], self._window[1] + cfg.rollout_size)
                 if (update + 1) % cfg.logger_params.logging_frequency == 0 or update + 1 == total:
-                    metrics = _to_floats(metrics)
-                    sps = window_steps / (time.perf_counter() - window_start)
-                    entry = {"step": self.env_steps, "update": update + 1, "sps": sps, "compile_time": compile_time}
-                    entry.update(metrics)
-                    self._write_log(entry, writer)
-                    self.save_checkpoint()
-                    saved_at = update + 1
-                    bar.set_postfix(ret=f"{metrics['episode/return']:.2f}", sps=f"{sps:.0f}")
-                    window_start, window_steps = time.perf_counter(), 0
+                    self._record(*pending, compile_time, writer, bar)
+                    pending = None
+                bar.update(cfg.rollout_size)
         except KeyboardInterrupt:
             print(f"\nInterrupted: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/")
         finally:
             bar.close()
-            if saved_at != int(jax.device_get(self.state.update)):
-                self.save_checkpoint()
+            if pending is not None:
+                self._record(*pending, compile_time, writer, bar)
             writer.close()
         return self.dir
