@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
-from mjx_myoassist.config import CONFIG_CLASS_BY_ENV_ID, ConfigError, TrainSessionConfigBase
+import jax
+
+from mjx_myoassist.config import CONFIG_CLASS_BY_ENV_ID, ConfigError, EnvParams, TrainSessionConfigBase
 from mjx_myoassist.envs.base import Env, State, step_with_auto_reset
+from mjx_myoassist.envs.cpu_backend import CpuBackend
 from mjx_myoassist.envs.humanoid import HumanoidEnv
 from mjx_myoassist.envs.leg import LegImitationEnv
+from mjx_myoassist.envs.physics import MjxBackend
 from mjx_myoassist.envs.pointmass import PointMassEnv
 
 ENV_CLASSES: dict[str, type[Env]] = {
@@ -21,12 +27,26 @@ ENV_IDS: tuple[str, ...] = tuple(ENV_CLASSES)
 assert set(ENV_IDS) == set(CONFIG_CLASS_BY_ENV_ID), "config and env registries disagree"
 
 
+def resolve_backend(name: str) -> str:
+    """'auto' -> 'mjx' when JAX has a GPU/TPU, else 'cpu' (MuJoCo C is faster than MJX on CPUs)."""
+    if name == "auto":
+        return "cpu" if jax.default_backend() == "cpu" else "mjx"
+    return name
+
+
+def backend_factory(env_params: EnvParams) -> Callable:
+    """``(model, substeps, tracked_bodies) -> backend`` for the configured physics backend."""
+    if resolve_backend(env_params.physics_backend) == "cpu":
+        return functools.partial(CpuBackend, num_threads=env_params.num_threads)
+    return MjxBackend
+
+
 def make(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) -> Env:
     """The env for ``config`` (its physics model is built once and cached)."""
     env_id = config.env_params.env_id
     if env_id not in ENV_CLASSES:
         raise ConfigError(f"Unknown env_id '{env_id}'. Registered: {ENV_IDS}.")
-    return ENV_CLASSES[env_id](config, base_dir=base_dir)
+    return ENV_CLASSES[env_id](config, backend_factory=backend_factory(config.env_params), base_dir=base_dir)
 
 
 __all__ = ["ENV_IDS", "Env", "State", "make", "step_with_auto_reset"]

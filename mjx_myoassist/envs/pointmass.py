@@ -37,7 +37,9 @@ class PointMassEnv(Env):
         zero = jnp.float32(0.0)
         metrics = {"reward/distance": zero, "reward/control": zero, "numerical_fault": zero}
         obs = jnp.concatenate([qpos, jnp.zeros(2)]).astype(jnp.float32)
-        return State(data, obs, zero, jnp.bool_(False), jnp.bool_(False), metrics, {"rng": k_next, "step": jnp.int32(0)})
+        return State(
+            data, obs, zero, jnp.bool_(False), jnp.bool_(False), metrics, {"rng": k_next, "step": jnp.int32(0)}
+        )
 
     def step(self, state: State, action: jax.Array) -> State:
         ctrl = action_to_ctrl(action, self.ctrl_range)

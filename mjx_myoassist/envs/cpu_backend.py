@@ -1,0 +1,210 @@
+"""CPU physics backend: MuJoCo C on a thread pool, called from inside ``jit``.
+
+``CpuBackend`` supplies the same ``init``/``step``/``view`` as :class:`MjxBackend`,
+so the same JAX observation and reward code runs over it and the trainer is
+unchanged.  Each ``step`` is one ``jax.pure_callback`` (``vmap_method="broadcast_all"``)
+that steps every env of the batch ``substeps`` times in C, spread over
+``num_threads`` threads (MuJoCo releases the GIL while stepping).
+
+The physics state stays float64: it travels through JAX as pairs of float32
+(``hi + lo``, about 48 bits of mantissa), so the state is exact enough to continue
+a C simulation and still works with ``jnp.where`` (auto-reset) and ``vmap``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import os
+import threading
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+from flax import struct
+
+from mjx_myoassist.envs.physics import PhysicsView, contact_spheres
+from mjx_myoassist.models.edits import sensor_targets
+
+STATE_FIELDS = ("qpos", "qvel", "act", "qacc_warmstart", "time")
+
+
+def split64(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float64 -> (hi, lo) float32 with hi + lo ~= x to ~1e-14 relative."""
+    x = np.asarray(x, np.float64)
+    hi = x.astype(np.float32)
+    return hi, (x - hi.astype(np.float64)).astype(np.float32)
+
+
+def join64(hi, lo) -> np.ndarray:
+    return np.asarray(hi, np.float64) + np.asarray(lo, np.float64)
+
+
+@struct.dataclass
+class CpuState:
+    """Physics state (float64 as hi/lo float32 pairs) and what the env reads after a step."""
+
+    hi: dict[str, jax.Array]
+    lo: dict[str, jax.Array]
+    foot_forces: jax.Array
+    joint_limit_forces: jax.Array
+    body_pos: jax.Array
+    contact_clearance: jax.Array
+    qpos: jax.Array  # float32 views for the env (same as hi + lo)
+    qvel: jax.Array
+    act: jax.Array
+    time: jax.Array
+
+
+class _Worker:
+    """Per-thread MjData for one model."""
+
+    def __init__(self, model: mujoco.MjModel):
+        self.local = threading.local()
+        self.model = model
+
+    def data(self) -> mujoco.MjData:
+        if not hasattr(self.local, "data"):
+            self.local.data = mujoco.MjData(self.model)
+        return self.local.data
+
+
+class CpuBackend:
+    """Steps a batch of envs in MuJoCo C from inside a jitted function."""
+
+    def __init__(self, model: mujoco.MjModel, substeps: int, tracked_bodies: Sequence[str], num_threads: int = 0):
+        self.model = model
+        self.substeps = int(substeps)
+        self.num_threads = num_threads or os.cpu_count() or 1
+        self.pool = concurrent.futures.ThreadPoolExecutor(self.num_threads)
+        self.worker = _Worker(model)
+        targets = sensor_targets(model)
+        self.touch_names = [n for n, (k, _) in targets.items() if k == "touch"]
+        self.limit_names = [n for n, (k, _) in targets.items() if k == "jointlimitfrc"]
+        self.touch_bodies = np.array([model.body(targets[n][1]).id for n in self.touch_names], dtype=np.int32)
+        self.limit_joints = np.array([model.joint(targets[n][1]).id for n in self.limit_names], dtype=np.int32)
+        self.tracked_bodies = np.array([model.body(b).id for b in tracked_bodies], dtype=np.int32)
+        self.contact_geoms, self.contact_radius = contact_spheres(model)
+        self.sizes = {"qpos": model.nq, "qvel": model.nv, "act": model.na, "qacc_warmstart": model.nv, "time": 1}
+
+    # ------------------------------------------------------------------ host side
+
+    def _clearance(self, d: mujoco.MjData) -> np.float64:
+        if not self.contact_geoms.size:
+            return np.float64(np.inf)
+        return np.float64(np.min(d.geom_xpos[self.contact_geoms, 2] - self.contact_radius))
+
+    def _read_kinematics(self, d: mujoco.MjData) -> tuple[np.ndarray, ...]:
+        feet, limits = np.zeros(len(self.touch_bodies)), np.zeros(len(self.limit_joints))
+        return feet, limits, d.xpos[self.tracked_bodies].copy(), self._clearance(d)
+
+    def _read(self, d: mujoco.MjData) -> tuple[np.ndarray, ...]:
+        """Foot forces, joint-limit forces, tracked body positions, clearance of the current data."""
+        m, wrench = self.model, np.zeros(6)
+        feet = np.zeros(len(self.touch_bodies))
+        for i in range(d.ncon):
+            contact = d.contact[i]
+            if contact.efc_address < 0:
+                continue
+            mujoco.mj_contactForce(m, d, i, wrench)
+            feet += wrench[0] * np.isin(self.touch_bodies, m.geom_bodyid[[contact.geom1, contact.geom2]])
+        limits = np.zeros(len(self.limit_joints))
+        for row in np.nonzero(d.efc_type == mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)[0]:
+            limits[self.limit_joints == d.efc_id[row]] = d.efc_force[row]
+        return feet, limits, d.xpos[self.tracked_bodies].copy(), self._clearance(d)
+
+    def _run_one(self, state: dict[str, np.ndarray], ctrl: np.ndarray, nstep: int):
+        d = self.worker.data()
+        for name in STATE_FIELDS[:-1]:
+            getattr(d, name)[:] = state[name]
+        d.time = float(state["time"][0])
+        d.ctrl[:] = ctrl
+        new = {}
+        if nstep:
+            mujoco.mj_step(self.model, d, nstep)
+            read = self._read(d)
+        else:  # like MjxBackend.init: kinematics only, no forces until the first step
+            mujoco.mj_kinematics(self.model, d)
+            feet, limits, bodies, clearance = self._read_kinematics(d)
+            read = (feet, limits, bodies, clearance)
+        new = {name: np.array(getattr(d, name), np.float64).reshape(-1) for name in STATE_FIELDS[:-1]}
+        new["time"] = np.array([d.time])
+        return new, read
+
+    def _host(self, nstep: int, hi: dict, lo: dict, ctrl: np.ndarray):
+        batch_shape = np.shape(ctrl)[:-1]
+        n = int(np.prod(batch_shape)) if batch_shape else 1
+        states = {k: join64(hi[k], lo[k]).reshape(n, -1) for k in STATE_FIELDS}
+        ctrl = np.asarray(ctrl, np.float64).reshape(n, -1)
+        chunks = np.array_split(np.arange(n), min(self.num_threads, n))
+
+        def run_chunk(ids):
+            return [self._run_one({k: v[i] for k, v in states.items()}, ctrl[i], nstep) for i in ids]
+
+        results = [r for part in self.pool.map(run_chunk, chunks) for r in part]
+        out_hi, out_lo = {}, {}
+        for k in STATE_FIELDS:
+            stacked = np.stack([r[0][k] for r in results]).reshape(batch_shape + (self.sizes[k],))
+            out_hi[k], out_lo[k] = split64(stacked)
+        feet, limits, bodies, clearance = (np.stack([r[1][j] for r in results]) for j in range(4))
+        reshape = lambda a: a.reshape(batch_shape + a.shape[1:]).astype(np.float32)  # noqa: E731
+        return out_hi, out_lo, reshape(feet), reshape(limits), reshape(bodies), reshape(clearance)
+
+    # ------------------------------------------------------------------ JAX side
+
+    def _call(self, hi: dict, lo: dict, ctrl: jax.Array, nstep: int) -> CpuState:
+        f32 = lambda shape: jax.ShapeDtypeStruct(shape, jnp.float32)  # noqa: E731
+        shapes = (
+            {k: f32((self.sizes[k],)) for k in STATE_FIELDS},
+            {k: f32((self.sizes[k],)) for k in STATE_FIELDS},
+            f32((len(self.touch_bodies),)),
+            f32((len(self.limit_joints),)),
+            f32((len(self.tracked_bodies), 3)),
+            f32(()),
+        )
+        out_hi, out_lo, feet, limits, bodies, clearance = jax.pure_callback(
+            functools.partial(self._host, nstep), shapes, hi, lo, ctrl, vmap_method="broadcast_all"
+        )
+        joined = {k: out_hi[k] + out_lo[k] for k in ("qpos", "qvel", "act", "time")}
+        return CpuState(out_hi, out_lo, feet, limits, bodies, clearance, joined["qpos"], joined["qvel"],
+                        joined["act"], joined["time"][0])  # fmt: skip
+
+    def init(self, qpos: jax.Array, qvel: jax.Array, act: jax.Array) -> CpuState:
+        """State at (qpos, qvel, act) with body positions computed (forces read 0 until a step)."""
+        zeros = lambda n: jnp.zeros((n,), jnp.float32)  # noqa: E731
+        hi = {"qpos": qpos.astype(jnp.float32), "qvel": qvel.astype(jnp.float32), "act": act.astype(jnp.float32),
+              "qacc_warmstart": zeros(self.model.nv), "time": zeros(1)}  # fmt: skip
+        lo = {k: jnp.zeros_like(v) for k, v in hi.items()}
+        return self._call(hi, lo, jnp.zeros(self.model.nu, jnp.float32), nstep=0)
+
+    def step(self, data: CpuState, ctrl: jax.Array) -> CpuState:
+        return self._call(data.hi, data.lo, ctrl.astype(jnp.float32), nstep=self.substeps)
+
+    def view(self, data: CpuState) -> PhysicsView:
+        return PhysicsView(
+            time=data.time,
+            qpos=data.qpos,
+            qvel=data.qvel,
+            act=data.act,
+            foot_forces=data.foot_forces,
+            joint_limit_forces=data.joint_limit_forces,
+            body_pos=data.body_pos,
+            contact_clearance=data.contact_clearance,
+        )
+
+    @staticmethod
+    def is_finite(data: CpuState) -> jax.Array:
+        return jnp.isfinite(data.qpos).all() & jnp.isfinite(data.qvel).all() & (jnp.abs(data.qvel) < 1e4).all()
+
+    def mj_data(self, data: CpuState, index: int | None = None) -> mujoco.MjData:
+        """A CPU ``MjData`` at a (possibly batched) state, for rendering and analysis."""
+        d = mujoco.MjData(self.model)
+        hi, lo = jax.device_get((data.hi, data.lo))
+        pick = (lambda a: a[index]) if index is not None else (lambda a: a)
+        for name in STATE_FIELDS[:-1]:
+            getattr(d, name)[:] = pick(join64(hi[name], lo[name]))
+        d.time = float(pick(join64(hi["time"], lo["time"]))[0])
+        mujoco.mj_forward(self.model, d)
+        return d
