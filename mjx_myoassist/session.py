@@ -18,10 +18,11 @@ import jax
 from tqdm import tqdm
 
 from mjx_myoassist.config import TrainSessionConfigBase, config_from_dict
+from mjx_myoassist.evaluate import Evaluator
 from mjx_myoassist.ppo import checkpoint
 from mjx_myoassist.ppo.train import Trainer
 
-CONFIG_FILE, LOG_FILE = "session_config.json", "train_log.json"
+CONFIG_FILE, LOG_FILE, EVAL_FILE = "session_config.json", "train_log.json", "evaluations.json"
 
 
 def new_session_dir(results_dir: Union[str, Path]) -> Path:
@@ -77,6 +78,7 @@ class Session:
             (self.dir / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
         self.trainer = Trainer(self.config)
         self.log: list[dict[str, float]] = []
+        self._evaluator: Optional[Evaluator] = None
         self.state = self._initial_state(resume)
 
     def _initial_state(self, resume):
@@ -108,6 +110,20 @@ class Session:
             if key != "step" and math.isfinite(value):
                 writer.add_scalar(key, value, entry["step"])
         writer.flush()
+
+    def evaluate(self, writer=None) -> list[dict[str, float]]:
+        """Runs the evaluation batches on the current policy; appends them to evaluations.json."""
+        if self._evaluator is None:
+            self._evaluator = Evaluator(self.config, self.trainer.layout, self.trainer.env)
+        results = self._evaluator.run(self.state.params, self.state.normalizer, seed=self.config.env_params.seed)
+        path = self.dir / EVAL_FILE
+        history = json.loads(path.read_text()) if path.is_file() else []
+        history.append({"step": self.env_steps, "entries": results})
+        path.write_text(json.dumps(history, indent=1))
+        for row in results if writer is not None else []:
+            for key in ("return", "episode_length", "falls"):
+                writer.add_scalar(f"eval/{row['entry']}/{key}", row[key], self.env_steps)
+        return results
 
     def _record(self, update: int, metrics, compile_time: float, writer, bar) -> None:
         """Logs one update's metrics (train_log.json, TensorBoard) and writes a checkpoint."""
@@ -142,6 +158,9 @@ class Session:
                 if (update + 1) % cfg.logger_params.logging_frequency == 0 or update + 1 == total:
                     self._record(*pending, compile_time, writer, bar)
                     pending = None
+                every = cfg.logger_params.evaluate_frequency
+                if (every and (update + 1) % every == 0) or update + 1 == total:
+                    self.evaluate(writer)
                 bar.update(cfg.rollout_size)
         except KeyboardInterrupt:
             print(f"\nInterrupted: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/")

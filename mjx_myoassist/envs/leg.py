@@ -203,18 +203,21 @@ class LegImitationEnv(Env):
     def reference_length(self) -> int:
         return self.reference.length
 
-    def _target_velocity(self, t: jax.Array, schedule: dict[str, jax.Array]) -> jax.Array:
-        p = self.params
-        return velocity.target_velocity(t, p.velocity_mode, p.min_target_velocity, p.max_target_velocity, schedule)
-
     def reset(self, rng: jax.Array) -> State:
         p = self.params
         k_ref, k_sched, k_next = jax.random.split(rng, 3)
         length = self.reference_length
         start = jax.random.randint(k_ref, (), 0, max(1, int(0.8 * length))) if p.flag_random_ref_index else 0
         start = jnp.asarray(start, dtype=jnp.int32)
-        schedule = velocity.draw_schedule(k_sched, p.min_target_velocity_period, p.max_target_velocity_period)
-        v = self._target_velocity(jnp.float32(0.0), schedule)
+        schedule = velocity.draw_schedule(
+            k_sched,
+            p.velocity_mode,
+            p.min_target_velocity,
+            p.max_target_velocity,
+            p.min_target_velocity_period,
+            p.max_target_velocity_period,
+        )
+        v = velocity.target_velocity(jnp.float32(0.0), schedule)
         qpos = jnp.asarray(self.default_qpos, dtype=jnp.float32).at[self.ref_qpos_adr].set(self.ref_q[start])
         qvel = jnp.zeros(self.model.nv).at[self.ref_dof_adr].set(self.ref_dq[start] * v / self.ref_speed)
         data = self._grounded(qpos, qvel)
@@ -274,7 +277,7 @@ class LegImitationEnv(Env):
         step = info["step"] + 1
         idx = jnp.minimum(info["ref_start"] + step, self.reference_length - 1)
         t = step * self.dt
-        v = self._target_velocity(t, info["schedule"])
+        v = velocity.target_velocity(t, info["schedule"])
         terms, info_update = self._reward_terms(view, info, idx, v, t)
         weighted = {k: self._signed_weight(k) * value * self.dt for k, value in terms.items()}
         reward = jnp.where(finite, sum(weighted.values()), 0.0)
