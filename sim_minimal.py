@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
 
     enable_compilation_cache()
     n = str(args.num_envs)
-    config = load_config(MODEL_PRESETS[args.model], ["--config.env_params.num_envs", n, "--config.ppo_params.batch_size", n])
+    config = load_config(
+        MODEL_PRESETS[args.model], ["--config.env_params.num_envs", n, "--config.ppo_params.batch_size", n]
+    )
     env = make(config)
 
     def rollout(rng):

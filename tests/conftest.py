@@ -27,9 +27,8 @@ def fixture_path(name: str) -> Path:
 def leg_config():
     from mjx_myoassist.config import load_config
 
-    return load_config(
-        CONFIGS / "test.json", ["--config.env_params.num_envs", "64", "--config.ppo_params.batch_size", "64"]
-    )
+    overrides = ["--config.env_params.num_envs", "64", "--config.ppo_params.batch_size", "64"]
+    return load_config(CONFIGS / "test.json", overrides + ["--config.env_params.physics_backend", "mjx"])
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,5 @@
+import json
+
 import jax
 import numpy as np
 import pytest
@@ -8,10 +10,14 @@ from mjx_myoassist.ppo import networks
 from mjx_myoassist.ppo.normalizer import RunningStats
 from tests.conftest import CONFIGS
 
-ENTRIES = (
-    '[{"num_timesteps": 12, "num_envs": 4, "velocity_mode": "UNIFORM", "min_target_velocity": 1.25, "max_target_velocity": 1.25},'
-    ' {"num_timesteps": 6, "num_envs": 2, "velocity_mode": "SINUSOIDAL", "min_target_velocity": 0.5, "max_target_velocity": 1.5, "target_velocity_period": 1.0}]'
-)
+ENTRIES = json.dumps(
+    [
+        {"num_timesteps": 12, "num_envs": 4, "velocity_mode": "UNIFORM", "min_target_velocity": 1.25,
+         "max_target_velocity": 1.25},
+        {"num_timesteps": 6, "num_envs": 2, "velocity_mode": "SINUSOIDAL", "min_target_velocity": 0.5,
+         "max_target_velocity": 1.5, "target_velocity_period": 1.0},
+    ]
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

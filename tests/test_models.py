@@ -48,15 +48,11 @@ def test_model_path_mapping():
 def test_edits_keep_muscles_tendons_and_couplings(model_id):
     """Muscles, tendons, joint couplings and keyframes are those of the unedited composition."""
     edited, original = load_model(model_id), load_original(model_id)
-    A, T, J, E = (
-        mujoco.mjtObj.mjOBJ_ACTUATOR,
-        mujoco.mjtObj.mjOBJ_TENDON,
-        mujoco.mjtObj.mjOBJ_JOINT,
-        mujoco.mjtObj.mjOBJ_EQUALITY,
-    )
-    muscles = lambda m: [
-        n for i, n in enumerate(names(m, A, m.nu)) if m.actuator_dyntype[i] == mujoco.mjtDyn.mjDYN_MUSCLE
-    ]  # noqa: E731
+    A, T, J = mujoco.mjtObj.mjOBJ_ACTUATOR, mujoco.mjtObj.mjOBJ_TENDON, mujoco.mjtObj.mjOBJ_JOINT
+
+    def muscles(m):
+        return [n for i, n in enumerate(names(m, A, m.nu)) if m.actuator_dyntype[i] == mujoco.mjtDyn.mjDYN_MUSCLE]
+
     assert muscles(edited) == muscles(original) and len(muscles(edited)) == 22
     assert names(edited, T, edited.ntendon) == names(original, T, original.ntendon)
     assert names(edited, J, edited.njnt) == names(original, J, original.njnt)

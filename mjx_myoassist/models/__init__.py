@@ -16,7 +16,7 @@ from pathlib import Path
 
 import mujoco
 
-from mjx_myoassist.models.edits import LegModelSpec, build_humanoid_model, build_leg_model, compose_leg
+from mjx_myoassist.models.edits import LegModelSpec, build_humanoid_spec, build_leg_spec, compose_leg
 
 LEG_MODELS: dict[str, LegModelSpec] = {
     "myolegs22_tutorial": LegModelSpec(msk="myolegs22", device="Tutorial_L1", keep_device=True),
@@ -69,13 +69,19 @@ def _check_id(model_id: str) -> None:
         raise UnknownModelError(f"Unknown model id '{model_id}'. Available: {MODEL_IDS}.")
 
 
+def load_spec(model_id: str) -> mujoco.MjSpec:
+    """The MJX-ready model as an editable MjSpec (compiles to ``load_model(model_id)``)."""
+    _check_id(model_id)
+    if model_id == "humanoid":
+        return build_humanoid_spec()
+    if model_id == "pointmass":
+        return mujoco.MjSpec.from_file(str(pointmass_xml_path()))
+    return build_leg_spec(LEG_MODELS[model_id])
+
+
 @functools.cache
 def _cached_model(model_id: str) -> mujoco.MjModel:
-    if model_id == "humanoid":
-        return build_humanoid_model()
-    if model_id == "pointmass":
-        return mujoco.MjModel.from_xml_path(str(pointmass_xml_path()))
-    return build_leg_model(LEG_MODELS[model_id])
+    return load_spec(model_id).compile()
 
 
 def load_model(model_id: str) -> mujoco.MjModel:

@@ -53,7 +53,14 @@ def compose_leg(msk: str, device: str) -> mujoco.MjSpec:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "composed.xml")
         assist_sim.load_combined(msk, device, export_xml=path, planar_root=True)
-        return mujoco.MjSpec.from_file(path)
+        spec = mujoco.MjSpec.from_file(path)
+        # asset paths are relative to the temporary export: make them absolute so the
+        # spec compiles (and exports) from anywhere
+        for mesh in spec.meshes:
+            if mesh.file:
+                mesh.file = os.path.normpath(os.path.join(tmp, spec.meshdir or "", mesh.file))
+        spec.meshdir = ""
+        return spec
 
 
 def _body_frame_vertices(model: mujoco.MjModel, geom_id: int) -> np.ndarray:
@@ -128,8 +135,8 @@ def _set_solver(spec: mujoco.MjSpec, timestep: float) -> None:
     spec.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
 
 
-def build_leg_model(leg: LegModelSpec) -> mujoco.MjModel:
-    """The MJX-ready leg model (see module docstring for every edit)."""
+def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
+    """The MJX-ready leg model as an editable spec."""
     spec = compose_leg(leg.msk, leg.device)
     original = spec.compile()
     targets = _sensor_targets(original)
@@ -181,17 +188,17 @@ def build_leg_model(leg: LegModelSpec) -> mujoco.MjModel:
     for name, target in targets.items():
         spec.add_text(name=SENSOR_TEXT_PREFIX + name, data=target)
     _set_solver(spec, PHYSICS_TIMESTEP)
-    return spec.compile()
+    return spec
 
 
-def build_humanoid_model() -> mujoco.MjModel:
-    """The MuJoCo humanoid from the mujoco-mjx wheel (already feet-vs-floor contacts)."""
+def build_humanoid_spec() -> mujoco.MjSpec:
+    """The MuJoCo humanoid from the mujoco-mjx wheel (already feet-vs-floor contacts), margin 0."""
     from mjx_myoassist.models import humanoid_xml_path
 
     spec = mujoco.MjSpec.from_file(str(humanoid_xml_path()))
     for geom in spec.geoms:
         geom.margin, geom.gap = 0.0, 0.0
-    return spec.compile()
+    return spec
 
 
 def sensor_targets(model: mujoco.MjModel) -> dict[str, tuple[str, str]]:

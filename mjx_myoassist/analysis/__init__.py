@@ -1,0 +1,1 @@
+"""Gait analysis, plots and videos of replayed policies."""

@@ -1,0 +1,1 @@
+"""Checkpoint -> CPU MuJoCo replay (no MJX involved)."""
