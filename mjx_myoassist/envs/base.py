@@ -61,6 +61,11 @@ def action_to_ctrl(action: jax.Array, ctrl_range: jax.Array) -> jax.Array:
     return mid + jnp.clip(action, -1.0, 1.0) * half
 
 
+def keep_dtypes(new: Any, old: Any) -> Any:
+    """``new`` cast leaf-wise to the dtypes of ``old`` (a stable scan carry, also under jax_enable_x64)."""
+    return jax.tree.map(lambda n, o: jnp.asarray(n).astype(jnp.asarray(o).dtype), new, old)
+
+
 def step_with_auto_reset(env: Env, state: State, action: jax.Array) -> State:
     """Steps one env; where the episode ends, starts a fresh one from its own RNG.
 
@@ -76,7 +81,8 @@ def step_with_auto_reset(env: Env, state: State, action: jax.Array) -> State:
     kept = {k: v for k, v in nxt.info.items() if k != "final_obs"}
     info = pick(fresh.info, {**kept, "rng": rng})
     info["final_obs"] = nxt.obs
-    return nxt.replace(data=pick(fresh.data, nxt.data), obs=pick(fresh.obs, nxt.obs), info=info)
+    out = nxt.replace(data=pick(fresh.data, nxt.data), obs=pick(fresh.obs, nxt.obs), info=info)
+    return keep_dtypes(out, state)
 
 
 def prepare_auto_reset(state: State) -> State:

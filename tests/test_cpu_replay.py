@@ -1,0 +1,44 @@
+"""CPU MuJoCo replay of a checkpoint, and its agreement with the MJX rollout."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mjx_myoassist.config import load_config
+from mjx_myoassist.cpu.replay import replay
+from mjx_myoassist.session import Session
+from tests.conftest import CONFIGS, ROOT
+
+LONG_EPISODE = ["--config.env_params.out_of_trajectory_threshold", "10", "--config.env_params.safe_height", "0.3"]
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    config = load_config(CONFIGS / "test.json", LONG_EPISODE + ["--config.env_params.physics_backend", "cpu"])
+    return Session(config, results_dir=tmp_path_factory.mktemp("results")).run(progress=False)
+
+
+def test_replay_records_cpu_states(session):
+    traj, env, _ = replay(session, max_steps=10)
+    assert type(env.backend).__name__ == "CpuBackend"
+    assert traj.qpos.shape == (traj.steps + 1, 39) and traj.qpos.dtype == np.float64
+    assert traj.ctrl.shape == (traj.steps, 24) and np.all(traj.ctrl[:, :22] >= 0)
+    data = traj.mj_data(traj.steps)
+    np.testing.assert_allclose(data.qpos, traj.qpos[-1])
+    assert traj.reference is not None and "knee_angle_r" in traj.reference
+
+
+def test_cpu_replay_and_mjx_rollout_stay_close_over_one_second():
+    """Same policy, same start: MJX (float64) and the CPU replay agree for 30 control steps (1 s)."""
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    cmd = [sys.executable, "-m", "mjx_myoassist.cpu.compare", "--x64", "--steps", "30", *LONG_EPISODE]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["dtype"] == "float64" and result["steps_compared"] == 30
+    assert result["max_qpos_diff"] < 1e-3, result
+    assert result["max_obs_diff"] < 1e-2, result
