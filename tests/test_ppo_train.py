@@ -33,8 +33,9 @@ def run_updates(trainer, n):
 
 
 @pytest.mark.slow
-def test_learns_pointmass_well_above_random():
-    trainer = Trainer(load_config(CONFIGS / "pointmass.json"))
+@pytest.mark.parametrize("backend", ["mjx", "cpu"])
+def test_learns_pointmass_well_above_random(backend):
+    trainer = Trainer(load_config(CONFIGS / "pointmass.json", ["--config.env_params.physics_backend", backend]))
     _, history = run_updates(trainer, 20)
     first, last = history[0]["episode/return"], history[-1]["episode/return"]
     # a random policy scores about -15 here; reaching and holding the target scores above -5
