@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 
 def _headless_gl() -> None:
@@ -42,10 +41,6 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def session_of(checkpoint_dir: Path) -> Path:
-    return checkpoint_dir.parents[1] if checkpoint_dir.parent.name == "trained_models" else checkpoint_dir
-
-
 def run_realtime(traj) -> None:
     import mujoco
     import mujoco.viewer
@@ -69,49 +64,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.realtime:
         _headless_gl()
-    import json
-
     from mjx_myoassist import enable_compilation_cache
-    from mjx_myoassist.analysis.report import analyze
-    from mjx_myoassist.analysis.trajectory import export_keyframes
-    from mjx_myoassist.analysis.video import write_video
-    from mjx_myoassist.cpu.replay import load_checkpoint_config, make, replay_config, run_episode
-    from mjx_myoassist.ppo.checkpoint import CheckpointError, load_policy
+    from mjx_myoassist.analysis.session_report import render_session
+    from mjx_myoassist.ppo.checkpoint import CheckpointError
 
     enable_compilation_cache()
     try:
-        ckpt, config = load_checkpoint_config(args.path)
+        result = render_session(
+            args.path, out=args.out, steps=args.steps, seed=args.seed, width=args.width, height=args.height,
+            video=not (args.no_video or args.realtime), export_trajectory=args.export_trajectory,
+        )  # fmt: skip
     except CheckpointError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    entry = config.evaluate_param_list[0] if config.evaluate_param_list else None
-    steps = args.steps or (entry.num_timesteps if entry else 300)
-    env = make(replay_config(config, steps))
-    traj = run_episode(env, load_policy(ckpt), args.seed, steps)
-    session = session_of(ckpt)
-    out_dir = session / "analyze_results"
+    traj = result.trajectory
     ending = "terminated" if traj.terminated else "truncated" if traj.truncated else "ran to the step limit"
     print(f"replayed {traj.steps} steps on CPU MuJoCo: return {traj.reward.sum():.3f}, {ending}")
     if args.realtime:
         run_realtime(traj)
         return 0
-    if not args.no_video:
-        humanoid = config.env_params.env_id == "humanoid-v0"
-        default = out_dir / ("episode_-1.mp4" if humanoid else f"replay_{ckpt.name}.mp4")
-        video = write_video(
-            traj, args.out or default, width=args.width, height=args.height,
-            cam_type=entry.cam_type if entry else "follow", cam_distance=entry.cam_distance if entry else 2.5,
-            visualize_activation=entry.visualize_activation if entry else True,
-        )  # fmt: skip
-        print(f"video: {video}")
-    log_path = session / "train_log.json"
-    train_log = json.loads(log_path.read_text()) if log_path.is_file() else []
-    target = entry.max_target_velocity if entry else None
-    report = analyze(traj, out_dir, traj.reference, train_log, target)
-    print(f"analysis: {out_dir} ({', '.join(report['files'])})")
-    if args.export_trajectory:
-        model_id = getattr(env, "model_id", None) or config.env_params.model_id
-        print(f"trajectory: {export_keyframes(traj, model_id, args.export_trajectory)}")
+    if result.video:
+        print(f"video: {result.video}")
+    print(f"analysis: {result.analysis_dir} ({', '.join(result.report['files'])})")
+    if result.keyframes:
+        print(f"trajectory: {result.keyframes}")
     return 0
 
 

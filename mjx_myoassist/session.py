@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -125,7 +126,7 @@ class Session:
                 writer.add_scalar(f"eval/{row['entry']}/{key}", row[key], self.env_steps)
         return results
 
-    def _record(self, update: int, metrics, compile_time: float, writer, bar) -> None:
+    def _record(self, update: int, metrics, compile_time: float, writer, bar, on_log=None) -> None:
         """Logs one update's metrics (train_log.json, TensorBoard) and writes a checkpoint."""
         metrics = _to_floats(metrics)
         started, steps = self._window
@@ -133,11 +134,16 @@ class Session:
         entry = {"step": self.env_steps, "update": update, "sps": sps, "compile_time": compile_time, **metrics}
         self._write_log(entry, writer)
         self.save_checkpoint()
+        if on_log is not None:
+            on_log(self.log)
         bar.set_postfix(ret=f"{metrics['episode/return']:.2f}", sps=f"{sps:.0f}")
         self._window = (time.perf_counter(), 0)
 
-    def run(self, progress: bool = True) -> Path:
-        """Trains to ``total_timesteps``; Ctrl-C saves a checkpoint and returns cleanly."""
+    def run(self, progress: bool = True, on_log: Optional[Callable[[list[dict]], None]] = None) -> Path:
+        """Trains to ``total_timesteps``; Ctrl-C saves a checkpoint and returns cleanly.
+
+        ``on_log(train_log)`` is called after every log entry (e.g. to refresh a live plot).
+        """
         from tensorboardX import SummaryWriter
 
         cfg = self.config
@@ -156,7 +162,7 @@ class Session:
                 pending = (update + 1, metrics)
                 self._window = (self._window[0], self._window[1] + cfg.rollout_size)
                 if (update + 1) % cfg.logger_params.logging_frequency == 0 or update + 1 == total:
-                    self._record(*pending, compile_time, writer, bar)
+                    self._record(*pending, compile_time, writer, bar, on_log)
                     pending = None
                 every = cfg.logger_params.evaluate_frequency
                 if (every and (update + 1) % every == 0) or update + 1 == total:
@@ -167,6 +173,6 @@ class Session:
         finally:
             bar.close()
             if pending is not None:
-                self._record(*pending, compile_time, writer, bar)
+                self._record(*pending, compile_time, writer, bar, on_log)
             writer.close()
         return self.dir

@@ -1,0 +1,70 @@
+"""Everything ``render.py`` does, as a function: replay, video, analysis, keyframes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Optional, Union
+
+from mjx_myoassist.analysis.report import analyze
+from mjx_myoassist.analysis.trajectory import export_keyframes
+from mjx_myoassist.analysis.video import write_video
+from mjx_myoassist.cpu.replay import Trajectory, load_checkpoint_config, make, replay_config, run_episode
+from mjx_myoassist.ppo.checkpoint import load_policy
+
+
+@dataclasses.dataclass
+class RenderResult:
+    trajectory: Trajectory
+    session: Path
+    checkpoint: Path
+    video: Optional[Path]
+    analysis_dir: Path
+    report: dict
+    keyframes: Optional[Path]
+
+
+def session_of(checkpoint_dir: Path) -> Path:
+    """The session folder of a ``trained_models/<step>`` checkpoint (or the folder itself)."""
+    return checkpoint_dir.parents[1] if checkpoint_dir.parent.name == "trained_models" else checkpoint_dir
+
+
+def render_session(
+    path: Union[str, Path],
+    out: Optional[Union[str, Path]] = None,
+    steps: Optional[int] = None,
+    seed: int = 0,
+    width: int = 480,
+    height: int = 360,
+    video: bool = True,
+    export_trajectory: Optional[Union[str, Path]] = None,
+) -> RenderResult:
+    """Replays a session's newest checkpoint (or a checkpoint) on CPU MuJoCo and writes the outputs."""
+    ckpt, config = load_checkpoint_config(path)
+    entry = config.evaluate_param_list[0] if config.evaluate_param_list else None
+    steps = steps or (entry.num_timesteps if entry else 300)
+    env = make(replay_config(config, steps))
+    traj = run_episode(env, load_policy(ckpt), seed, steps)
+    session = session_of(ckpt)
+    out_dir = session / "analyze_results"
+    video_path = None
+    if video:
+        name = "episode_-1.mp4" if config.env_params.env_id == "humanoid-v0" else f"replay_{ckpt.name}.mp4"
+        video_path = write_video(
+            traj,
+            out or out_dir / name,
+            width=width,
+            height=height,
+            cam_type=entry.cam_type if entry else "follow",
+            cam_distance=entry.cam_distance if entry else 2.5,
+            visualize_activation=entry.visualize_activation if entry else True,
+        )
+    log_path = session / "train_log.json"
+    train_log = json.loads(log_path.read_text()) if log_path.is_file() else []
+    report = analyze(traj, out_dir, traj.reference, train_log, entry.max_target_velocity if entry else None)
+    keyframes = None
+    if export_trajectory:
+        model_id = getattr(env, "model_id", None) or config.env_params.model_id
+        keyframes = export_keyframes(traj, model_id, export_trajectory)
+    return RenderResult(traj, session, ckpt, video_path, out_dir, report, keyframes)
