@@ -1,0 +1,32 @@
+"""The Colab notebooks run top to bottom on CPU (tiny switch) and show a plot and a video frame."""
+
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.conftest import ROOT
+
+NOTEBOOKS = ["train_on_gpu.ipynb", "humanoid.ipynb"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_executes(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("MJX_NOTEBOOK_TINY", "1")
+    monkeypatch.setenv("MUJOCO_GL", "osmesa")
+    monkeypatch.setenv("PYOPENGL_PLATFORM", "osmesa")
+    monkeypatch.setenv("JAX_PLATFORMS", "cpu")
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    NotebookClient(
+        notebook, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    videos = [o for o in outputs if "<video" in o.get("data", {}).get("text/html", "")]
+    assert len(images) >= 2, "expected a plot and a video frame"
+    assert videos, "expected an inline video"
+    assert (tmp_path / "results").is_dir()
+    assert os.environ["MJX_NOTEBOOK_TINY"] == "1"
