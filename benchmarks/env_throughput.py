@@ -78,68 +78,115 @@ def bench_env(backend: str, batch: int, steps: int) -> dict:
     }
 
 
-def single_thread_c(steps: int) -> float:
+def workload(batch: int, steps: int) -> dict[str, np.ndarray]:
+    """The same stepping job for every method: reset states of the env and a fixed action sequence."""
+    import jax
+
+    from mjx_myoassist.config import load_config
+    from mjx_myoassist.envs import make
+    from mjx_myoassist.envs.base import action_to_ctrl
+    from mjx_myoassist.envs.cpu_backend import join64
+
+    overrides = ["--config.env_params.num_envs", str(batch), "--config.ppo_params.batch_size", str(batch),
+                 "--config.env_params.physics_backend", "cpu"]  # fmt: skip
+    env = make(load_config(CONFIG, overrides))
+    state = jax.vmap(env.reset)(jax.random.split(jax.random.PRNGKey(0), batch))
+    hi, lo = jax.device_get((state.data.hi, state.data.lo))
+    actions = np.random.default_rng(0).uniform(-1, 1, (steps, batch, env.action_size)).astype(np.float32)
+    ctrl = np.asarray(jax.vmap(jax.vmap(lambda a: action_to_ctrl(a, env.ctrl_range)))(actions), np.float64)
+    job = {k: join64(hi[k], lo[k]) for k in ("qpos", "qvel", "act")}
+    return {**job, "ctrl": ctrl, "actions": actions, "state": state, "env": env}
+
+
+def _set(data, job, i) -> None:
+    data.qpos[:], data.qvel[:], data.act[:] = job["qpos"][i], job["qvel"][i], job["act"][i]
+    data.qacc_warmstart[:] = 0.0
+
+
+def single_thread_c(job) -> float:
+    """The workload on one core: a Python loop over envs and steps, MuJoCo C underneath."""
     import mujoco
 
     from mjx_myoassist.models import load_model
 
     model = load_model("myolegs22_tutorial")
     data = mujoco.MjData(model)
-    mujoco.mj_resetDataKeyframe(model, data, 0)
-    rng = np.random.default_rng(0)
+    steps, batch = job["ctrl"].shape[:2]
     t0 = time.perf_counter()
-    for _ in range(steps):
-        data.ctrl[:] = rng.uniform(0, 1, model.nu) * (model.actuator_ctrlrange[:, 1] - model.actuator_ctrlrange[:, 0])
-        mujoco.mj_step(model, data, SUBSTEPS)
-        _ = np.concatenate([data.qpos, data.qvel, data.act])
-        if not np.isfinite(data.qpos).all() or data.qpos[1] < 0.5:
-            mujoco.mj_resetDataKeyframe(model, data, 0)
-    return steps / (time.perf_counter() - t0)
+    for i in range(batch):
+        _set(data, job, i)
+        for t in range(steps):
+            data.ctrl[:] = job["ctrl"][t, i]
+            mujoco.mj_step(model, data, SUBSTEPS)
+            _ = np.concatenate([data.qpos, data.qvel, data.act])
+    return steps * batch / (time.perf_counter() - t0)
 
 
-def _worker(conn) -> None:
+def _worker(conn, job) -> None:
+    """One process, one env at a time: receives an action, steps, sends the observation back."""
     import mujoco
 
     from mjx_myoassist.models import load_model
 
     model = load_model("myolegs22_tutorial")
     data = mujoco.MjData(model)
-    mujoco.mj_resetDataKeyframe(model, data, 0)
     while True:
-        action = conn.recv()
-        if action is None:
+        msg = conn.recv()
+        if msg is None:
             return
-        data.ctrl[:] = action
-        mujoco.mj_step(model, data, SUBSTEPS)
-        if not np.isfinite(data.qpos).all() or data.qpos[1] < 0.5:
-            mujoco.mj_resetDataKeyframe(model, data, 0)
+        kind, i, ctrl = msg
+        if kind == "reset":
+            _set(data, job, i)
+        else:
+            data.ctrl[:] = ctrl
+            mujoco.mj_step(model, data, SUBSTEPS)
         conn.send(np.concatenate([data.qpos, data.qvel, data.act]))
 
 
-def myoassist_style(processes: int, steps: int) -> float:
-    """One env per process; every step sends actions and receives observations (SubprocVecEnv)."""
+def myoassist_style(job, processes: int) -> float:
+    """SubprocVecEnv-like: one env per process, a pipe round trip per step; the workload's envs
+    are run ``processes`` at a time."""
     ctx = mp.get_context("spawn")
+    light = {k: job[k] for k in ("qpos", "qvel", "act")}
     pipes = [ctx.Pipe() for _ in range(processes)]
-    workers = [ctx.Process(target=_worker, args=(child,), daemon=True) for _, child in pipes]
+    workers = [ctx.Process(target=_worker, args=(child, light), daemon=True) for _, child in pipes]
     for w in workers:
         w.start()
-    rng = np.random.default_rng(0)
-    for parent, _ in pipes:  # warm-up (process start, model build)
-        parent.send(np.zeros(24))
-    for parent, _ in pipes:
+    for parent, _ in pipes:  # warm-up: process start and model build are not timed
+        parent.send(("reset", 0, None))
         parent.recv()
+    steps, batch = job["ctrl"].shape[:2]
     t0 = time.perf_counter()
-    for _ in range(steps):
-        for parent, _ in pipes:
-            parent.send(rng.uniform(0, 1, 24) * np.r_[np.ones(22), -np.ones(2)])
-        for parent, _ in pipes:
+    for group in range(0, batch, processes):
+        envs = list(range(group, min(group + processes, batch)))
+        for (parent, _), i in zip(pipes, envs, strict=False):
+            parent.send(("reset", i, None))
+        for (parent, _), _i in zip(pipes, envs, strict=False):
             parent.recv()
-    rate = processes * steps / (time.perf_counter() - t0)
+        for t in range(steps):
+            for (parent, _), i in zip(pipes, envs, strict=False):
+                parent.send(("step", i, job["ctrl"][t, i]))
+            for (parent, _), _i in zip(pipes, envs, strict=False):
+                parent.recv()
+    rate = steps * batch / (time.perf_counter() - t0)
     for parent, _ in pipes:
         parent.send(None)
     for w in workers:
         w.join()
     return rate
+
+
+def cpu_backend_on_workload(job) -> float:
+    """The workload through the jitted env (CPU backend): one pure_callback per batched control step."""
+    import jax
+
+    env, state, actions = job["env"], job["state"], job["actions"]
+    run = jax.jit(lambda s, acts: jax.lax.scan(lambda c, a: (jax.vmap(env.step)(c, a), None), s, acts)[0])
+    jax.block_until_ready(run(state, actions[:1]))
+    compiled = jax.jit(run).lower(state, actions).compile()
+    t0 = time.perf_counter()
+    jax.block_until_ready(compiled(state, actions))
+    return actions.shape[0] * actions.shape[1] / (time.perf_counter() - t0)
 
 
 def versions() -> dict:
@@ -170,10 +217,16 @@ def main(argv=None) -> int:
     )
     cores = os.cpu_count() or 1
 
-    base_single = single_thread_c(steps=200)
-    base_myoassist = myoassist_style(cores, steps=100)
-    print(f"baseline single-thread C: {base_single:.0f} control steps/s")
-    print(f"baseline MyoAssist-style ({cores} processes): {base_myoassist:.0f} control steps/s")
+    job = workload(batch=64, steps=args.steps)
+    base_single = single_thread_c(job)
+    base_myoassist = myoassist_style(job, cores)
+    ours_on_job = cpu_backend_on_workload(job)
+    print(f"same workload (64 envs x {args.steps} control steps from the env's reset states, fixed actions):")
+    per_core = lambda rate: f"{rate:7.0f} control steps/s ({rate / cores:.0f} per core)"  # noqa: E731
+    print(f"  single-thread C:                {base_single:7.0f} control steps/s")
+    print(f"  MyoAssist-style ({cores} processes): {per_core(base_myoassist)}")
+    print(f"  cpu backend ({cores} threads):       {per_core(ours_on_job)}")
+    print(f"  ratio cpu backend / MyoAssist-style: {ours_on_job / base_myoassist:.2f} (per core, same cores)")
     rows = [bench_env("mjx", b, args.steps) for b in mjx_batches] + [
         bench_env("cpu", b, args.steps) for b in cpu_batches
     ]

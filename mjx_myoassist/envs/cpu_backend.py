@@ -87,70 +87,85 @@ class CpuBackend:
         self.limit_joints = np.array([model.joint(targets[n][1]).id for n in self.limit_names], dtype=np.int32)
         self.tracked_bodies = np.array([model.body(b).id for b in tracked_bodies], dtype=np.int32)
         self.contact_geoms, self.contact_radius = contact_spheres(model)
+        self.pyramid_rows = 2 * (int(np.max(model.geom_condim)) - 1) if model.ngeom else 0
+        self.body_slot = np.full(model.nbody, -1)
+        self.body_slot[self.touch_bodies] = np.arange(len(self.touch_bodies))
+        self.joint_slot = np.full(model.njnt, -1)
+        self.joint_slot[self.limit_joints] = np.arange(len(self.limit_joints))
         self.sizes = {"qpos": model.nq, "qvel": model.nv, "act": model.na, "qacc_warmstart": model.nv, "time": 1}
 
     # ------------------------------------------------------------------ host side
 
-    def _clearance(self, d: mujoco.MjData) -> np.float64:
+    def _clearance(self, d: mujoco.MjData) -> float:
         if not self.contact_geoms.size:
-            return np.float64(np.inf)
-        return np.float64(np.min(d.geom_xpos[self.contact_geoms, 2] - self.contact_radius))
+            return np.inf
+        return float(np.min(d.geom_xpos[self.contact_geoms, 2] - self.contact_radius))
 
-    def _read_kinematics(self, d: mujoco.MjData) -> tuple[np.ndarray, ...]:
-        feet, limits = np.zeros(len(self.touch_bodies)), np.zeros(len(self.limit_joints))
-        return feet, limits, d.xpos[self.tracked_bodies].copy(), self._clearance(d)
+    def _read_forces(self, d: mujoco.MjData, feet: np.ndarray, limits: np.ndarray) -> None:
+        """Normal contact force per touch body and joint-limit force per limit joint, written in place.
 
-    def _read(self, d: mujoco.MjData) -> tuple[np.ndarray, ...]:
-        """Foot forces, joint-limit forces, tracked body positions, clearance of the current data."""
-        m, wrench = self.model, np.zeros(6)
-        feet = np.zeros(len(self.touch_bodies))
-        for i in range(d.ncon):
-            contact = d.contact[i]
-            if contact.efc_address < 0:
-                continue
-            mujoco.mj_contactForce(m, d, i, wrench)
-            feet += wrench[0] * np.isin(self.touch_bodies, m.geom_bodyid[[contact.geom1, contact.geom2]])
-        limits = np.zeros(len(self.limit_joints))
-        for row in np.nonzero(d.efc_type == mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)[0]:
-            limits[self.limit_joints == d.efc_id[row]] = d.efc_force[row]
-        return feet, limits, d.xpos[self.tracked_bodies].copy(), self._clearance(d)
+        The normal force of a pyramidal-cone contact is the sum of its pyramid edge forces
+        (what ``mj_contactForce`` decodes), vectorised over contacts.
+        """
+        feet[:] = 0.0
+        limits[:] = 0.0
+        contact = d.contact
+        if d.ncon:
+            adr = contact.efc_address
+            rows = adr[:, None] + np.arange(self.pyramid_rows)[None, :]
+            in_pyramid = (np.arange(self.pyramid_rows)[None, :] < 2 * (contact.dim[:, None] - 1)) & (adr[:, None] >= 0)
+            normal = np.where(in_pyramid, d.efc_force[np.clip(rows, 0, max(d.nefc - 1, 0))], 0.0).sum(axis=1)
+            for side in (0, 1):
+                slots = self.body_slot[self.model.geom_bodyid[contact.geom[:, side]]]
+                hit = slots >= 0
+                np.add.at(feet, slots[hit], normal[hit])
+        rows = np.nonzero(d.efc_type == mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)[0]
+        slots = self.joint_slot[d.efc_id[rows]]
+        hit = slots >= 0
+        limits[slots[hit]] = d.efc_force[rows[hit]]
 
-    def _run_one(self, state: dict[str, np.ndarray], ctrl: np.ndarray, nstep: int):
+    def _run_one(self, i: int, states: dict, ctrl: np.ndarray, nstep: int, out: dict) -> None:
+        """Steps env ``i`` (or only computes its kinematics when ``nstep`` is 0); writes row ``i`` of ``out``."""
         d = self.worker.data()
         for name in STATE_FIELDS[:-1]:
-            getattr(d, name)[:] = state[name]
-        d.time = float(state["time"][0])
-        d.ctrl[:] = ctrl
-        new = {}
+            getattr(d, name)[:] = states[name][i]
+        d.time = float(states["time"][i, 0])
+        d.ctrl[:] = ctrl[i]
         if nstep:
             mujoco.mj_step(self.model, d, nstep)
-            read = self._read(d)
+            self._read_forces(d, out["feet"][i], out["limits"][i])
         else:  # like MjxBackend.init: kinematics only, no forces until the first step
             mujoco.mj_kinematics(self.model, d)
-            feet, limits, bodies, clearance = self._read_kinematics(d)
-            read = (feet, limits, bodies, clearance)
-        new = {name: np.array(getattr(d, name), np.float64).reshape(-1) for name in STATE_FIELDS[:-1]}
-        new["time"] = np.array([d.time])
-        return new, read
+            out["feet"][i], out["limits"][i] = 0.0, 0.0
+        for name in STATE_FIELDS[:-1]:
+            out[name][i] = getattr(d, name)
+        out["time"][i, 0] = d.time
+        out["bodies"][i] = d.xpos[self.tracked_bodies]
+        out["clearance"][i] = self._clearance(d)
 
     def _host(self, nstep: int, hi: dict, lo: dict, ctrl: np.ndarray):
         batch_shape = np.shape(ctrl)[:-1]
         n = int(np.prod(batch_shape)) if batch_shape else 1
         states = {k: join64(hi[k], lo[k]).reshape(n, -1) for k in STATE_FIELDS}
         ctrl = np.asarray(ctrl, np.float64).reshape(n, -1)
-        chunks = np.array_split(np.arange(n), min(self.num_threads, n))
+        out = {k: np.empty((n, self.sizes[k])) for k in STATE_FIELDS}
+        out.update(
+            feet=np.empty((n, len(self.touch_bodies))),
+            limits=np.empty((n, len(self.limit_joints))),
+            bodies=np.empty((n, len(self.tracked_bodies), 3)),
+            clearance=np.empty(n),
+        )
 
         def run_chunk(ids):
-            return [self._run_one({k: v[i] for k, v in states.items()}, ctrl[i], nstep) for i in ids]
+            for i in ids:
+                self._run_one(i, states, ctrl, nstep, out)
 
-        results = [r for part in self.pool.map(run_chunk, chunks) for r in part]
+        list(self.pool.map(run_chunk, np.array_split(np.arange(n), min(self.num_threads, n))))
         out_hi, out_lo = {}, {}
         for k in STATE_FIELDS:
-            stacked = np.stack([r[0][k] for r in results]).reshape(batch_shape + (self.sizes[k],))
-            out_hi[k], out_lo[k] = split64(stacked)
-        feet, limits, bodies, clearance = (np.stack([r[1][j] for r in results]) for j in range(4))
-        reshape = lambda a: a.reshape(batch_shape + a.shape[1:]).astype(np.float32)  # noqa: E731
-        return out_hi, out_lo, reshape(feet), reshape(limits), reshape(bodies), reshape(clearance)
+            out_hi[k], out_lo[k] = split64(out[k].reshape(batch_shape + (self.sizes[k],)))
+        as32 = lambda a: a.reshape(batch_shape + a.shape[1:]).astype(np.float32)  # noqa: E731
+        return out_hi, out_lo, as32(out["feet"]), as32(out["limits"]), as32(out["bodies"]), as32(out["clearance"])
 
     # ------------------------------------------------------------------ JAX side
 

@@ -173,25 +173,25 @@ class LegImitationEnv(Env):
             out[t] = data.xpos[feet] - data.xpos[pelvis]
         return out
 
+    def _per_joint_weights(self, weights: RewardWeights, term: str) -> tuple[np.ndarray, jax.Array]:
+        """(reference columns, weights) of a per-joint imitation term."""
+        table: dict[str, float] = getattr(weights, term)
+        missing = [j for j in table if j not in self.reference.joints]
+        if missing:
+            raise ConfigError(
+                f"reward_keys_and_weights.{term}: joints {missing} are not in reference_data_keys "
+                f"{list(self.reference.joints)}; add them there or remove them here."
+            )
+        cols = np.array([self.reference.joints.index(j) for j in table], dtype=np.int32)
+        return cols, jnp.asarray(list(table.values()), dtype=jnp.float32)
+
     def _setup_weights(self, weights: RewardWeights) -> None:
-        self.weights = {
-            k: float(getattr(weights, k))
-            for k in REWARD_TERMS
-            if k not in ("qpos_imitation_rewards", "qvel_imitation_rewards")
-        }
-        for term in ("qpos_imitation_rewards", "qvel_imitation_rewards"):
-            table: dict[str, float] = getattr(weights, term)
-            missing = [j for j in table if j not in self.reference.joints]
-            if missing:
-                raise ConfigError(
-                    f"reward_keys_and_weights.{term}: joints {missing} are not in reference_data_keys "
-                    f"{list(self.reference.joints)}; add them there or remove them here."
-                )
-            cols = np.array([self.reference.joints.index(j) for j in table], dtype=np.int32)
-            setattr(self, f"_{term}_cols", cols)
-            setattr(self, f"_{term}_w", jnp.asarray(list(table.values()), dtype=jnp.float32))
-        self.imitation_qpos_adr = self.ref_qpos_adr[self._qpos_imitation_rewards_cols]
-        self.imitation_dof_adr = self.ref_dof_adr[self._qvel_imitation_rewards_cols]
+        per_joint = ("qpos_imitation_rewards", "qvel_imitation_rewards")
+        self.weights = {k: float(getattr(weights, k)) for k in REWARD_TERMS if k not in per_joint}
+        self.qpos_cols, self.qpos_w = self._per_joint_weights(weights, "qpos_imitation_rewards")
+        self.qvel_cols, self.qvel_w = self._per_joint_weights(weights, "qvel_imitation_rewards")
+        self.imitation_qpos_adr = self.ref_qpos_adr[self.qpos_cols]
+        self.imitation_dof_adr = self.ref_dof_adr[self.qvel_cols]
 
     # ------------------------------------------------------------------ API
 
@@ -282,7 +282,7 @@ class LegImitationEnv(Env):
         weighted = {k: self._signed_weight(k) * value * self.dt for k, value in terms.items()}
         reward = jnp.where(finite, sum(weighted.values()), 0.0)
 
-        q_err = jnp.abs(view.qpos[self.imitation_qpos_adr] - self.ref_q[idx, self._qpos_imitation_rewards_cols])
+        q_err = jnp.abs(view.qpos[self.imitation_qpos_adr] - self.ref_q[idx, self.qpos_cols])
         fell = view.body_pos[0, 2] < p.safe_height
         off_track = (q_err > p.out_of_trajectory_threshold).any()
         terminated = ~finite | fell | off_track
@@ -312,7 +312,7 @@ class LegImitationEnv(Env):
 
     def _reward_terms(self, view: PhysicsView, info: dict[str, Any], idx, v, t) -> tuple[dict, dict]:
         act = view.act[self.muscle_act]
-        qcols, vcols = self._qpos_imitation_rewards_cols, self._qvel_imitation_rewards_cols
+        qcols, vcols = self.qpos_cols, self.qvel_cols
         pelvis = view.body_pos[0]
         heel = view.foot_forces[self.heel_sensors]
         strike = rewards.heel_strikes(heel, info["prev_heel_force"], HEEL_STRIKE_THRESHOLD * self.body_weight)
@@ -324,13 +324,13 @@ class LegImitationEnv(Env):
         effort_steps = info["effort_steps"] + 1.0
         terms = {
             "qpos_imitation_rewards": rewards.qpos_imitation(
-                view.qpos[self.imitation_qpos_adr], self.ref_q[idx, qcols], self._qpos_imitation_rewards_w
+                view.qpos[self.imitation_qpos_adr], self.ref_q[idx, qcols], self.qpos_w
             ),
             "qvel_imitation_rewards": rewards.qvel_imitation(
                 view.qvel[self.imitation_dof_adr],
                 self.ref_dq[idx, vcols],
                 v / self.ref_speed,
-                self._qvel_imitation_rewards_w,
+                self.qvel_w,
             ),
             "end_effector_imitation_reward": rewards.end_effector_imitation(
                 view.body_pos[1:] - pelvis, self.ref_feet_rel[idx]
