@@ -248,11 +248,16 @@ def main(argv=None) -> int:
         },  # fmt: skip
         "versions": versions(),
         "substeps_per_control_step": SUBSTEPS,
-        "baselines": {
+        "same_workload": {
+            "envs": 64,
+            "control_steps": args.steps,
             "single_thread_c_steps_per_s": base_single,
             "myoassist_style_steps_per_s": base_myoassist,
             "myoassist_style_processes": cores,
-        },  # fmt: skip
+            "cpu_backend_steps_per_s": ours_on_job,
+            "cpu_backend_threads": cores,
+            "ratio_cpu_backend_vs_myoassist_style": ours_on_job / base_myoassist,
+        },
         "rows": rows,
     }
     RESULTS.mkdir(exist_ok=True)

@@ -14,6 +14,11 @@ CONFIGS = ROOT / "configs"
 
 enable_compilation_cache()
 
+# a small point-mass trainer: 8 envs x 16 steps, minibatches of 32
+SMALL_POINTMASS = [
+    "--config.env_params.num_envs", "8", "--config.ppo_params.n_steps", "16", "--config.ppo_params.batch_size", "32",
+]  # fmt: skip
+
 
 def fixture_path(name: str) -> Path:
     """A MyoAssist fixture file; the test is skipped when the shared folder is absent."""

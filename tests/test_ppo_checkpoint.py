@@ -7,15 +7,7 @@ from mjx_myoassist.ppo import checkpoint, networks
 from mjx_myoassist.ppo.normalizer import normalize
 from mjx_myoassist.ppo.train import Trainer
 from tests.conftest import CONFIGS
-
-SMALL = [
-    "--config.env_params.num_envs",
-    "8",
-    "--config.ppo_params.n_steps",
-    "16",
-    "--config.ppo_params.batch_size",
-    "32",
-]
+from tests.conftest import SMALL_POINTMASS as SMALL
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,7 @@ import pytest
 from mjx_myoassist.config import load_config
 from mjx_myoassist.ppo.train import Trainer
 from tests.conftest import CONFIGS, ROOT
-
-SMALL = [
-    "--config.env_params.num_envs",
-    "8",
-    "--config.ppo_params.n_steps",
-    "16",
-    "--config.ppo_params.batch_size",
-    "32",
-]
+from tests.conftest import SMALL_POINTMASS as SMALL
 
 
 def run_updates(trainer, n):
