@@ -40,7 +40,7 @@ def device_peak_mb() -> float | None:
     return stats["peak_bytes_in_use"] / 2**20 if "peak_bytes_in_use" in stats else None
 
 
-def bench_env(backend: str, batch: int, steps: int) -> dict:
+def bench_env(backend: str, batch: int, steps: int, config: str = CONFIG) -> dict:
     """Compile time and control steps/s of a jitted scan of auto-resetting env steps."""
     import jax
 
@@ -50,7 +50,7 @@ def bench_env(backend: str, batch: int, steps: int) -> dict:
 
     overrides = ["--config.env_params.num_envs", str(batch), "--config.ppo_params.batch_size", str(batch),
                  "--config.env_params.physics_backend", backend]  # fmt: skip
-    env = make(load_config(CONFIG, overrides))
+    env = make(load_config(config, overrides))
 
     def rollout(state, key):
         def one(s, k):
@@ -189,6 +189,36 @@ def cpu_backend_on_workload(job) -> float:
     return actions.shape[0] * actions.shape[1] / (time.perf_counter() - t0)
 
 
+# Published: MuJoCo Playground trains the MJX humanoid for 30M control steps in ~6 min on one
+# A100, at 5 physics steps per control step (sim_dt 0.005 s, ctrl_dt 0.025 s).
+PLAYGROUND_HUMANOID = {"control_steps": 30e6, "seconds": 6 * 60, "substeps": 5}
+TUTORIAL_STEPS = 30e6
+
+
+def gpu_projection(leg_mjx: dict, steps: int) -> dict:
+    """Expected time of the 30M-step leg-exo run on an A100-class GPU, scaled from Playground's humanoid.
+
+    Assumes the leg/humanoid cost ratio per physics step measured here under MJX (same
+    batch, same machine) carries over to the GPU, and that training adds the same overhead
+    to both (Playground's number is end-to-end training).
+    """
+    humanoid = bench_env("mjx", leg_mjx["batch"], steps, "configs/humanoid_stand.json")
+    humanoid_physics = humanoid["steps_per_s"] * 3  # frame_skip 3
+    leg_physics = leg_mjx["steps_per_s"] * SUBSTEPS
+    cost_ratio = humanoid_physics / leg_physics  # > 1: a leg physics step costs this many humanoid steps
+    pg = PLAYGROUND_HUMANOID
+    gpu_humanoid_physics = pg["control_steps"] * pg["substeps"] / pg["seconds"]
+    gpu_leg_control = gpu_humanoid_physics / cost_ratio / SUBSTEPS
+    return {
+        "humanoid_mjx_cpu_control_steps_per_s": humanoid["steps_per_s"],
+        "leg_vs_humanoid_cost_per_physics_step": cost_ratio,
+        "assumed_gpu_humanoid_physics_steps_per_s": gpu_humanoid_physics,
+        "projected_gpu_leg_control_steps_per_s": gpu_leg_control,
+        "projected_minutes_for_30M_steps": TUTORIAL_STEPS / gpu_leg_control / 60,
+        "myoassist_published_hours_for_20M_steps": 3.6,
+    }
+
+
 def versions() -> dict:
     import jax
     import mujoco
@@ -238,8 +268,20 @@ def main(argv=None) -> int:
         cells = (r["backend"], r["batch"], r["compile_s"], r["steps_per_s"], r["ratio_vs_single_thread_c"],
                  r["ratio_vs_myoassist_style"], r["peak_rss_mb"])  # fmt: skip
         print("{:8s} {:6d} {:10.1f} {:10.0f} {:13.2f} {:12.2f} {:12.0f}".format(*cells))
+    projection = (
+        gpu_projection(rows[len(mjx_batches) - 1], args.steps) if args.device == "cpu" and mjx_batches else None
+    )
+    if projection:
+        ratio, minutes = (
+            projection["leg_vs_humanoid_cost_per_physics_step"],
+            projection["projected_minutes_for_30M_steps"],
+        )
+        print(
+            f"GPU projection: a leg physics step costs {ratio:.1f} humanoid steps -> ~{minutes:.0f} min for 30M steps"
+        )
     result = {
         "date": time.strftime("%Y-%m-%d"),
+        "gpu_projection": projection,
         "machine": {
             "platform": platform.platform(),
             "cpu_count": cores,
