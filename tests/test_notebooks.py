@@ -24,9 +24,11 @@ def test_notebook_executes(name, tmp_path, monkeypatch):
     ).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    images = [o for o in outputs if "image/png" in o.get("data", {})]
-    videos = [o for o in outputs if "<video" in o.get("data", {}).get("text/html", "")]
-    assert len(images) >= 2, "expected a plot and a video frame"
-    assert videos, "expected an inline video"
+    plots = [o for o in outputs if "image/png" in o.get("data", {})]
+    html = [o.get("data", {}).get("text/html", "") for o in outputs]
+    frames = [h for h in html if "<img" in h]  # mediapy.show_image
+    videos = [h for h in html if "<video" in h]  # mediapy.show_video
+    assert len(plots) >= 2, "expected the live return plot and the analysis plots"
+    assert frames and videos, "expected a video frame and an inline video"
     assert (tmp_path / "results").is_dir()
     assert os.environ["MJX_NOTEBOOK_TINY"] == "1"

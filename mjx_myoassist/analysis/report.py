@@ -13,15 +13,12 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-import matplotlib
+import mujoco
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mjx_myoassist.analysis import gait  # noqa: E402
-from mjx_myoassist.cpu.replay import Trajectory  # noqa: E402
+from mjx_myoassist.analysis import gait
+from mjx_myoassist.cpu.replay import Trajectory
 
 SAGITTAL = ("hip_flexion", "knee_angle", "ankle_angle")
 LABELS = {"hip_flexion": "hip flexion", "knee_angle": "knee angle", "ankle_angle": "ankle angle"}
@@ -46,16 +43,21 @@ def foot_totals(traj: Trajectory) -> dict[str, np.ndarray]:
     return out
 
 
-def _save(fig, path: Path) -> Path:
+def _figure(rows: int, cols: int, figsize: tuple[float, float], **kwargs):
+    """A figure without pyplot (no GUI backend, no global state), and its axes."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(rows, cols, **kwargs)
+
+
+def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def plot_kinematics_vs_reference(traj: Trajectory, reference: Optional[dict[str, np.ndarray]], out: Path) -> Path:
     t = np.arange(len(traj.qpos)) * traj.dt
-    fig, axes = plt.subplots(len(SAGITTAL), 1, figsize=(8, 7), sharex=True)
+    fig, axes = _figure(len(SAGITTAL), 1, (8, 7), sharex=True)
     for ax, joint in zip(axes, SAGITTAL, strict=True):
         for side, color in (("r", "tab:red"), ("l", "tab:blue")):
             name = f"{joint}_{side}"
@@ -82,7 +84,7 @@ def _band(ax, cycles: np.ndarray, color: str, label: str, scale: float = 1.0) ->
 
 
 def plot_gait_cycle(traj, strikes, reference, out: Path) -> Path:
-    fig, axes = plt.subplots(1, len(SAGITTAL), figsize=(12, 3.8))
+    fig, axes = _figure(1, len(SAGITTAL), (12, 3.8))
     for ax, joint in zip(axes, SAGITTAL, strict=True):
         for side, color in (("r", "tab:red"), ("l", "tab:blue")):
             cycles = gait.normalize_cycles(_joint_series(traj, f"{joint}_{side}"), strikes[side])
@@ -117,7 +119,7 @@ def plot_activations(traj: Trajectory, strikes: np.ndarray, out: Path) -> Option
     right = [i for i in range(len(muscles)) if model.actuator(muscles[i]).name.endswith("_r")]
     cols = 4
     rows = int(np.ceil(len(right) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.3 * rows), sharex=True, sharey=True)
+    fig, axes = _figure(rows, cols, (12, 2.3 * rows), sharex=True, sharey=True)
     x = np.linspace(0, 100, cycles.shape[1]) if len(cycles) else np.arange(len(act)) * traj.dt
     for ax, i in zip(axes.flat, right, strict=False):
         name = model.actuator(muscles[i]).name[:-2]
@@ -145,7 +147,7 @@ def plot_activations(traj: Trajectory, strikes: np.ndarray, out: Path) -> Option
 def plot_grf(traj: Trajectory, feet: dict[str, np.ndarray], out: Path) -> Path:
     bw = _body_weight(traj.model)
     t = np.arange(len(traj.qpos)) * traj.dt
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = _figure(1, 1, (8, 3.5))
     ax.plot(t, feet["r"] / bw, color="tab:red", label="right foot")
     ax.plot(t, feet["l"] / bw, color="tab:blue", label="left foot")
     ax.axhline(CONTACT_THRESHOLD, color="gray", ls=":", label="contact threshold")
@@ -168,7 +170,7 @@ def plot_exo(traj: Trajectory, strikes: dict[str, np.ndarray], out: Path) -> Opt
     torques = exo_torques(traj)
     if not torques:
         return None
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = _figure(1, 1, (7, 3.5))
     for name, torque in torques.items():
         side = "r" if name.endswith(("_R", "_r")) else "l"
         color = "tab:red" if side == "r" else "tab:blue"
@@ -191,7 +193,7 @@ def plot_training_curves(log: list[dict[str, Any]], out: Path) -> Optional[Path]
         return None
     steps = [e["step"] for e in log]
     terms = sorted(k for k in log[0] if k.startswith("reward/"))
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    fig, axes = _figure(1, 3, (14, 3.8))
     axes[0].plot(steps, [e["episode/return"] for e in log], marker="o")
     axes[0].set_title("Episode return")
     axes[1].plot(steps, [e["episode/length"] for e in log], marker="o")
