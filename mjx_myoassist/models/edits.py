@@ -35,6 +35,8 @@ LINESEARCH_ITERATIONS = 8
 FOOT_SPHERE_RADIUS = {"heel": 0.02, "ball": 0.02, "tip": 0.015}
 FLOOR_NAME = "floor"
 SENSOR_TEXT_PREFIX = "sensor:"
+# contact parameters shared by the foot spheres and the floor
+CONTACT = {"condim": 3, "friction": [1.0, 0.005, 0.0001], "margin": 0.0, "gap": 0.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,12 +168,9 @@ def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
                 pos=pos,
                 contype=1,
                 conaffinity=0,
-                condim=3,
-                friction=[1.0, 0.005, 0.0001],
                 rgba=[0.8, 0.3, 0.3, 0.5],
                 group=3,
-                margin=0.0,
-                gap=0.0,
+                **CONTACT,
             )
     spec.worldbody.add_geom(
         name=FLOOR_NAME,
@@ -179,11 +178,8 @@ def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
         size=[0, 0, 0.05],
         contype=0,
         conaffinity=1,
-        condim=3,
-        friction=[1.0, 0.005, 0.0001],
         rgba=[0.6, 0.65, 0.7, 1],
-        margin=0.0,
-        gap=0.0,
+        **CONTACT,
     )
     for name, target in targets.items():
         spec.add_text(name=SENSOR_TEXT_PREFIX + name, data=target)
