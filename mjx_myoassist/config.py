@@ -105,7 +105,9 @@ class ImitationEnvParams(EnvParams):
         ["r_foot", "l_foot", "r_toes", "l_toes"], "Foot force sensors observed (divided by body weight)."
     )
     terrain_type: str = _doc("flat", "flat, random, harmonic_sinusoidal, slope or dev.")
-    terrain_params: str = _doc("", "Space-separated terrain parameters (see docs: terrain).")
+    terrain_params: str = _doc(
+        "", "Space-separated terrain parameters, e.g. random: 'amplitude [cell]' (see mjx_myoassist/envs/terrain.py)."
+    )
     terrain_curriculum_steps: int = _doc(
         0, "Environment steps over which terrain roughness ramps from flat to full; 0 = no curriculum."
     )
@@ -315,6 +317,8 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     if tp is str:
         if isinstance(value, str):
             return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):  # e.g. --config.x.terrain_params 0.05
+            return str(value)
         raise ConfigError(f"'{where}' must be a string, got {value!r}.")
     raise ConfigError(f"'{where}': unsupported type {_type_name(tp)}.")
 

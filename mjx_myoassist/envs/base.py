@@ -42,6 +42,14 @@ class Env:
     def step(self, state: State, action: jax.Array) -> State:
         raise NotImplementedError
 
+    def reset_like(self, state: State, rng: jax.Array) -> State:
+        """The auto-reset of an ended episode (envs with a curriculum carry its level over)."""
+        return self.reset(rng)
+
+    def with_training_progress(self, state: State, env_steps: jax.Array) -> State:
+        """Hook for curricula driven by training progress; the default changes nothing."""
+        return state
+
     @property
     def observation_size(self) -> int:
         """Observation length, from ``jax.eval_shape`` (no physics is run)."""
@@ -75,7 +83,7 @@ def step_with_auto_reset(env: Env, state: State, action: jax.Array) -> State:
     """
     nxt = env.step(state, action)
     rng, reset_rng = jax.random.split(nxt.info["rng"])
-    fresh = env.reset(reset_rng)
+    fresh = env.reset_like(nxt, reset_rng)
     done = nxt.done
     pick = lambda a, b: jax.tree.map(lambda x, y: jnp.where(done, x, y), a, b)  # noqa: E731
     kept = {k: v for k, v in nxt.info.items() if k != "final_obs"}

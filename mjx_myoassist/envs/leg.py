@@ -23,7 +23,7 @@ from mjx_myoassist.config import (
     RewardWeights,
     resolve_path,
 )
-from mjx_myoassist.envs import rewards, velocity
+from mjx_myoassist.envs import rewards, terrain, velocity
 from mjx_myoassist.envs.base import Env, State, action_to_ctrl
 from mjx_myoassist.envs.physics import MjxBackend, PhysicsView
 from mjx_myoassist.envs.reference import (
@@ -34,7 +34,8 @@ from mjx_myoassist.envs.reference import (
     select,
     tile_cycles,
 )
-from mjx_myoassist.models import load_model, model_id_from_path
+from mjx_myoassist.models import load_model, load_spec, model_id_from_path
+from mjx_myoassist.models.edits import FLOOR_NAME
 
 PELVIS_BODY = "pelvis"
 HEEL_SENSORS = ("r_foot", "l_foot")
@@ -92,7 +93,8 @@ class LegImitationEnv(Env):
         self.model_id = p.model_id or (
             model_id_from_path(p.model_path) if p.model_path else DEFAULT_MODEL_BY_ENV[p.env_id]
         )
-        model = load_model(self.model_id)
+        self.curriculum_steps = p.terrain_curriculum_steps
+        model = self._build_model(p.terrain_type, p.terrain_params, p.seed)
         self.model = model
         self._check_lumbar(model)
         self._dt = 1.0 / p.control_framerate
@@ -118,6 +120,21 @@ class LegImitationEnv(Env):
         self._setup_weights(p.reward_keys_and_weights)
 
     # ------------------------------------------------------------------ setup
+
+    def _build_model(self, terrain_type: str, terrain_params: str, seed: int) -> mujoco.MjModel:
+        """The MJX-ready model, plus the terrain strip (hfield) unless the ground is flat."""
+        self.terrain = terrain_type != "flat"
+        if not self.terrain:
+            return load_model(self.model_id)
+        try:
+            heights = terrain.strip(terrain_type, terrain_params, self.curriculum_steps > 0, seed)
+        except terrain.TerrainError as err:
+            raise ConfigError(str(err)) from err
+        spec = load_spec(self.model_id)
+        floor = next(g for g in spec.geoms if g.name == FLOOR_NAME)
+        floor.pos = [0, 0, -0.02]  # below the strip's flat parts; catches walkers beyond its end
+        terrain.add_height_field(spec, heights)
+        return spec.compile()
 
     def _check_lumbar(self, model: mujoco.MjModel) -> None:
         """The planar assist-sim legs weld the lumbar joint: enabling it is a config error."""
@@ -203,9 +220,13 @@ class LegImitationEnv(Env):
     def reference_length(self) -> int:
         return self.reference.length
 
-    def reset(self, rng: jax.Array) -> State:
+    def reset(self, rng: jax.Array, terrain_level: jax.Array | float | None = None) -> State:
+        """A new episode; ``terrain_level`` in [0, 1] limits how rough a segment it may start on."""
         p = self.params
         k_ref, k_sched, k_next = jax.random.split(rng, 3)
+        if terrain_level is None:
+            terrain_level = 0.0 if self.curriculum_steps else 1.0
+        level = jnp.asarray(terrain_level, jnp.float32)
         length = self.reference_length
         start = jax.random.randint(k_ref, (), 0, max(1, int(0.8 * length))) if p.flag_random_ref_index else 0
         start = jnp.asarray(start, dtype=jnp.int32)
@@ -220,6 +241,8 @@ class LegImitationEnv(Env):
         v = velocity.target_velocity(jnp.float32(0.0), schedule)
         qpos = jnp.asarray(self.default_qpos, dtype=jnp.float32).at[self.ref_qpos_adr].set(self.ref_q[start])
         qvel = jnp.zeros(self.model.nv).at[self.ref_dof_adr].set(self.ref_dq[start] * v / self.ref_speed)
+        if self.terrain:
+            qpos = qpos.at[self.pelvis_tx_qpos].set(self._start_x(jax.random.fold_in(k_ref, 1), level))
         data = self._grounded(qpos, qvel)
         view = self.backend.view(data)
         heel = view.foot_forces[self.heel_sensors]
@@ -235,6 +258,7 @@ class LegImitationEnv(Env):
             "last_strike_x": jnp.full(2, view.qpos[self.pelvis_tx_qpos]),
             "effort_sum": jnp.zeros(2),
             "effort_steps": jnp.zeros(2),
+            "terrain_level": level,
         }
         zero = jnp.float32(0.0)
         metrics = {f"reward/{k}": zero for k in REWARD_TERMS}
@@ -247,6 +271,25 @@ class LegImitationEnv(Env):
             target_velocity=v,
         )
         return State(data, self._obs(view, v), zero, jnp.bool_(False), jnp.bool_(False), metrics, info)
+
+    @staticmethod
+    def _start_x(rng: jax.Array, level: jax.Array) -> jax.Array:
+        """Pelvis x at the safe zone of a segment drawn among the first 1 + level * (SEGMENTS - 1)."""
+        highest = jnp.floor(jnp.clip(level, 0.0, 1.0) * (terrain.SEGMENTS - 1)).astype(jnp.int32)
+        segment = jax.random.randint(rng, (), 0, highest + 1)
+        return segment * terrain.SEGMENT_LENGTH + terrain.SAFE_ZONE / 4
+
+    def reset_like(self, state: State, rng: jax.Array) -> State:
+        """Auto-reset: a new episode at the terrain level the finished one had."""
+        return self.reset(rng, state.info["terrain_level"])
+
+    def with_training_progress(self, state: State, env_steps: jax.Array) -> State:
+        """Raises the terrain level with training (curriculum over ``terrain_curriculum_steps``)."""
+        if not self.curriculum_steps:
+            return state
+        level = jnp.clip(env_steps.astype(jnp.float32) / self.curriculum_steps, 0.0, 1.0)
+        info = {**state.info, "terrain_level": jnp.full_like(state.info["terrain_level"], level)}
+        return state.replace(info=info)
 
     def _grounded(self, qpos: jax.Array, qvel: jax.Array):
         """Physics state at the reference pose, pelvis height shifted so the lowest foot touches the floor.

@@ -155,7 +155,7 @@ class Trainer:
             carry = (nxt, jnp.where(done, 0.0, ep_ret), jnp.where(done, 0.0, ep_len))
             return carry, (record, stats)
 
-        carry = (ts.env_state, ts.episode_return, ts.episode_length)
+        carry = (self.env.with_training_progress(ts.env_state, ts.env_steps), ts.episode_return, ts.episode_length)
         carry, (data, stats) = jax.lax.scan(one_step, carry, jnp.arange(self.config.ppo_params.n_steps))
         return carry, data, jax.tree.map(jnp.sum, stats)
 
