@@ -96,9 +96,13 @@ class ImitationEnvParams(EnvParams):
     min_target_velocity_period: float = _doc(2.0, "Shortest period of target speed changes (s).")
     max_target_velocity_period: float = _doc(10.0, "Longest period of target speed changes (s).")
     velocity_mode: str = _doc("UNIFORM", "Target speed schedule: UNIFORM, SINUSOIDAL or STEP.")
-    enable_lumbar_joint: bool = _doc(False, "Let the lumbar joint move (when the model has one).")
-    lumbar_joint_fixed_angle: float = _doc(-0.13, "Lumbar angle (rad) when the joint is fixed.")
-    lumbar_joint_damping_value: float = _doc(0.05, "Lumbar joint damping when enabled.")
+    enable_lumbar_joint: bool = _doc(
+        False, "Let the lumbar joint move; the planar 22-muscle leg welds its trunk, so true is an error there."
+    )
+    lumbar_joint_fixed_angle: float = _doc(-0.13, "Trunk angle (rad of lumbar extension, + = backward) when fixed.")
+    lumbar_joint_damping_value: float = _doc(
+        0.05, "Lumbar joint damping when enabled (unused while the trunk is welded)."
+    )
     observation_joint_pos_keys: list[str] = _doc([], "Joints whose position is observed, in this order.")
     observation_joint_vel_keys: list[str] = _doc([], "Joints whose velocity is observed, in this order.")
     observation_joint_sensor_keys: list[str] = _doc(

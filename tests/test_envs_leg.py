@@ -126,6 +126,23 @@ def test_lumbar_option_is_checked():
         make(load_config(CONFIGS / "test.json", ["--config.env_params.enable_lumbar_joint", "true"]))
 
 
+def test_fixed_lumbar_angle_tilts_the_trunk():
+    import mujoco
+
+    def trunk_direction(angle):
+        env = make(load_config(CONFIGS / "test.json", ["--config.env_params.lumbar_joint_fixed_angle", str(angle)]))
+        m = env.model
+        d = mujoco.MjData(m)
+        mujoco.mj_resetDataKeyframe(m, d, m.key("stand").id)
+        mujoco.mj_kinematics(m, d)
+        v = d.xpos[m.body("torso").id] - d.xpos[m.body("lumbar5").id]
+        return np.arctan2(v[0], v[2])  # forward lean (rad)
+
+    neutral = trunk_direction(0.0)
+    assert trunk_direction(-0.13) - neutral == pytest.approx(0.13, abs=1e-3)  # flexion leans forward
+    assert trunk_direction(0.2) - neutral == pytest.approx(-0.2, abs=1e-3)
+
+
 def test_unknown_observation_key():
     with pytest.raises(ConfigError, match="joint 'knee_r' is not in the model"):
         make(load_config(CONFIGS / "test.json", ["--config.env_params.observation_joint_pos_keys", '["knee_r"]']))

@@ -44,6 +44,7 @@ HEEL_STRIKE_THRESHOLD = 0.1  # body weights
 TARGET_STEP_TIME = 0.55  # s, half of a 1.1 s normative gait cycle
 SINGLE_CYCLE_TILES = 10
 GRAVITY = 9.81
+TRUNK_BODY = "lumbar5"
 REWARD_TERMS = (
     "qpos_imitation_rewards",
     "qvel_imitation_rewards",
@@ -70,6 +71,22 @@ DEFAULT_MODEL_BY_ENV = {
 }
 
 
+def set_trunk_angle(spec: mujoco.MjSpec, angle: float, first_lumbar: str = TRUNK_BODY) -> None:
+    """Welds the trunk at ``angle`` rad of lumbar extension (MyoAssist's lumbar_joint_fixed_angle).
+
+    The planar leg has no lumbar joint; the trunk chain hangs from the sacrum at the
+    composition's neutral pose (extension 0).  Rotating the first lumbar body about the
+    sagittal axis (z in the OpenSim-style sacrum frame, positive = extension, as for the
+    hip flexion axis) gives the fixed angle.
+    """
+    body = spec.body(first_lumbar)
+    rotation = np.zeros(4)
+    mujoco.mju_axisAngle2Quat(rotation, np.array([0.0, 0.0, 1.0]), angle)
+    out = np.zeros(4)
+    mujoco.mju_mulQuat(out, np.asarray(body.quat, dtype=float), rotation)
+    body.quat = out
+
+
 def _named(model: mujoco.MjModel, names: list[str], what: str) -> list[int]:
     """Joint ids by name; unknown names are a ConfigError with a suggestion."""
     all_names = [model.joint(i).name for i in range(model.njnt)]
@@ -94,9 +111,8 @@ class LegImitationEnv(Env):
             model_id_from_path(p.model_path) if p.model_path else DEFAULT_MODEL_BY_ENV[p.env_id]
         )
         self.curriculum_steps = p.terrain_curriculum_steps
-        model = self._build_model(p.terrain_type, p.terrain_params, p.seed)
+        model = self._build_model(p)
         self.model = model
-        self._check_lumbar(model)
         self._dt = 1.0 / p.control_framerate
         self.backend = backend_factory(model, config.substeps, (PELVIS_BODY, *FOOT_BODIES))
 
@@ -121,29 +137,28 @@ class LegImitationEnv(Env):
 
     # ------------------------------------------------------------------ setup
 
-    def _build_model(self, terrain_type: str, terrain_params: str, seed: int) -> mujoco.MjModel:
-        """The MJX-ready model, plus the terrain strip (hfield) unless the ground is flat."""
-        self.terrain = terrain_type != "flat"
-        if not self.terrain:
-            return load_model(self.model_id)
-        try:
-            heights = terrain.strip(terrain_type, terrain_params, self.curriculum_steps > 0, seed)
-        except terrain.TerrainError as err:
-            raise ConfigError(str(err)) from err
-        spec = load_spec(self.model_id)
-        floor = next(g for g in spec.geoms if g.name == FLOOR_NAME)
-        floor.pos = [0, 0, -0.02]  # below the strip's flat parts; catches walkers beyond its end
-        terrain.add_height_field(spec, heights)
-        return spec.compile()
-
-    def _check_lumbar(self, model: mujoco.MjModel) -> None:
-        """The planar assist-sim legs weld the lumbar joint: enabling it is a config error."""
-        names = [model.joint(i).name for i in range(model.njnt)]
-        if self.params.enable_lumbar_joint and "lumbar_extension" not in names:
+    def _build_model(self, p) -> mujoco.MjModel:
+        """The MJX-ready model with this config's trunk angle and, unless flat, the terrain strip."""
+        self.terrain = p.terrain_type != "flat"
+        if p.enable_lumbar_joint:
             raise ConfigError(
                 f"env_params.enable_lumbar_joint is true but model '{self.model_id}' has no lumbar joint "
-                "(its trunk is welded to the pelvis). Set it to false."
+                "(the planar assist-sim leg welds the trunk to the pelvis). Set it to false; "
+                "lumbar_joint_fixed_angle sets the trunk angle."
             )
+        if not self.terrain and p.lumbar_joint_fixed_angle == 0.0:
+            return load_model(self.model_id)
+        spec = load_spec(self.model_id)
+        set_trunk_angle(spec, p.lumbar_joint_fixed_angle)
+        if self.terrain:
+            try:
+                heights = terrain.strip(p.terrain_type, p.terrain_params, self.curriculum_steps > 0, p.seed)
+            except terrain.TerrainError as err:
+                raise ConfigError(str(err)) from err
+            floor = next(g for g in spec.geoms if g.name == FLOOR_NAME)
+            floor.pos = [0, 0, -0.02]  # below the strip's flat parts; catches walkers beyond its end
+            terrain.add_height_field(spec, heights)
+        return spec.compile()
 
     def _sensor_index(self, keys: list[str]) -> np.ndarray:
         names = self.backend.touch_names
