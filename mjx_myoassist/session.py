@@ -68,6 +68,7 @@ class Session:
         results_dir: Union[str, Path] = "results",
         resume: Optional[Union[str, Path]] = None,
     ):
+        self.main = jax.process_index() == 0
         if resume is not None:
             self.dir = Path(resume)
             self.config = load_session_config(self.dir)
@@ -75,8 +76,11 @@ class Session:
             if config is None:
                 raise ValueError("Give a config or a session to resume.")
             self.config = config
-            self.dir = new_session_dir(results_dir)
-            (self.dir / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
+            if self.main:
+                self.dir = new_session_dir(results_dir)
+                (self.dir / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
+            else:  # with jax.distributed only process 0 writes
+                self.dir = Path(results_dir) / f"train_session_process_{jax.process_index()}"
         self.trainer = Trainer(self.config)
         self.log: list[dict[str, float]] = []
         self._evaluator: Optional[Evaluator] = None
@@ -106,6 +110,8 @@ class Session:
 
     def _write_log(self, entry: dict[str, float], writer) -> None:
         self.log.append(entry)
+        if writer is None:
+            return
         (self.dir / LOG_FILE).write_text(json.dumps(self.log, indent=1))
         for key, value in entry.items():
             if key != "step" and math.isfinite(value):
@@ -117,6 +123,8 @@ class Session:
         if self._evaluator is None:
             self._evaluator = Evaluator(self.config, self.trainer.layout, self.trainer.env)
         results = self._evaluator.run(self.state.params, self.state.normalizer, seed=self.config.env_params.seed)
+        if not self.main:
+            return results
         path = self.dir / EVAL_FILE
         history = json.loads(path.read_text()) if path.is_file() else []
         history.append({"step": self.env_steps, "entries": results})
@@ -152,7 +160,7 @@ class Session:
         t0 = time.perf_counter()
         compiled = self.trainer.train_epoch.lower(self.state).compile()
         compile_time = time.perf_counter() - t0
-        writer = SummaryWriter(str(self.dir / "tensorboard"))
+        writer = SummaryWriter(str(self.dir / "tensorboard")) if self.main else None
         bar = tqdm(total=total * cfg.rollout_size, initial=start * cfg.rollout_size, unit="step", disable=not progress)
         self._window = (time.perf_counter(), 0)
         pending = None  # (update, metrics) not yet logged and checkpointed
@@ -174,5 +182,6 @@ class Session:
             bar.close()
             if pending is not None:
                 self._record(*pending, compile_time, writer, bar, on_log)
-            writer.close()
+            if writer is not None:
+                writer.close()
         return self.dir

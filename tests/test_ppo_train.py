@@ -89,3 +89,47 @@ def test_num_envs_must_split_over_devices():
     )
     with pytest.raises(ConfigError, match="multiple of the 2 devices"):
         Trainer(cfg, devices=[jax.devices()[0]] * 2)
+
+
+MULTI_PROCESS_SCRIPT = """
+import json, sys
+import jax, numpy as np
+rank = int(sys.argv[1])
+if rank >= 0:
+    from mjx_myoassist.ppo.train import init_distributed
+    init_distributed("localhost:" + sys.argv[2], 2, rank)
+from mjx_myoassist.config import load_config
+from mjx_myoassist.ppo import checkpoint
+from mjx_myoassist.ppo.train import Trainer
+trainer = Trainer(load_config("configs/pointmass.json", {overrides}), devices=None if rank >= 0 else jax.devices()[:1])
+assert rank < 0 or len(trainer.mesh.devices.flat) == 2
+state = trainer.init()
+for _ in range(2):
+    state, metrics = trainer.train_epoch(state)
+leaves = [np.asarray(x).ravel() for x in jax.tree.leaves(checkpoint.to_host(state.params))]
+print(json.dumps({{"params": np.concatenate(leaves).tolist()}}))
+"""
+
+
+def test_two_processes_with_jax_distributed_match_one_device():
+    """Training across 2 processes (jax.distributed, gloo on CPU) equals the single-device run."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        port = str(sock.getsockname()[1])
+    script = MULTI_PROCESS_SCRIPT.format(overrides=repr(SMALL))
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    env.pop("XLA_FLAGS", None)
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(r), port], cwd=ROOT, env=env, **pipes) for r in (0, 1)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    single = subprocess.run([sys.executable, "-c", script, "-1", port], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=600)  # fmt: skip
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-3000:]
+    assert single.returncode == 0, single.stderr[-3000:]
+    results = [json.loads(out.strip().splitlines()[-1])["params"] for out, _ in outs]
+    reference = json.loads(single.stdout.strip().splitlines()[-1])["params"]
+    np.testing.assert_allclose(results[0], results[1])
+    np.testing.assert_allclose(results[0], reference, atol=1e-5)

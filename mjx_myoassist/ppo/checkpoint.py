@@ -39,9 +39,18 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, incomplete, corrupted or does not fit this run."""
 
 
+def to_host(tree: Any) -> Any:
+    """Full numpy values of a (possibly multi-process sharded) tree; a collective across processes."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        return multihost_utils.process_allgather(tree, tiled=True)
+    return jax.device_get(tree)
+
+
 def _npz_bytes(tree: Any) -> bytes:
     buffer = io.BytesIO()
-    leaves = [np.asarray(x) for x in jax.tree.leaves(jax.device_get(tree))]
+    leaves = [np.asarray(x) for x in jax.tree.leaves(tree)]
     np.savez(buffer, **{f"leaf_{i:05d}": leaf for i, leaf in enumerate(leaves)})
     return buffer.getvalue()
 
@@ -51,8 +60,12 @@ def _sha256(data: bytes) -> str:
 
 
 def save(directory: Union[str, Path], state: Any, config: Any, layout: networks.NetworkLayout) -> Path:
-    """Writes a checkpoint atomically; returns its folder."""
+    """Writes a checkpoint atomically; returns its folder.  With several processes every one
+    must call it (the state is gathered); only process 0 writes."""
     directory = Path(directory)
+    state = to_host(state)
+    if jax.process_index() != 0:
+        return directory
     tmp = directory.with_name(directory.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -67,8 +80,8 @@ def save(directory: Union[str, Path], state: Any, config: Any, layout: networks.
             os.fsync(f.fileno())
     meta = {
         "format_version": FORMAT_VERSION,
-        "env_steps": int(jax.device_get(state.env_steps)),
-        "update": int(jax.device_get(state.update)),
+        "env_steps": int(state.env_steps),
+        "update": int(state.update),
         "config": config.to_dict(),
         "layout": dataclasses.asdict(layout),
         "sha256": {name: _sha256(data) for name, data in files.items()},

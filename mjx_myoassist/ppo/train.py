@@ -48,6 +48,16 @@ def _state_specs() -> TrainingState:
     return TrainingState(P(), P(), P(), P(AXIS), P(AXIS), P(AXIS), P(), P(), P())
 
 
+def init_distributed(coordinator: str, num_processes: int, process_id: int) -> None:
+    """Joins a multi-process run (one process per host); call before anything touches JAX devices.
+
+    The trainer's mesh then spans every process's devices; each process steps its share of
+    the envs and only process 0 writes the session folder.
+    """
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")  # collectives between CPU processes
+    jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)
+
+
 def make_optimizer(config: TrainSessionConfigBase) -> optax.GradientTransformation:
     hp = config.ppo_params
     return optax.chain(optax.clip_by_global_norm(hp.max_grad_norm), optax.adam(hp.learning_rate, eps=1e-5))
@@ -59,7 +69,7 @@ class Trainer:
     def __init__(self, config: TrainSessionConfigBase, env: Optional[Env] = None, devices: Optional[Sequence] = None):
         self.config = config
         self.env = env or make(config)
-        devices = list(devices or jax.local_devices())
+        devices = list(devices or jax.devices())  # every device of every process (jax.distributed)
         n_envs = config.env_params.num_envs
         if n_envs % len(devices):
             raise ConfigError(
@@ -87,8 +97,9 @@ class Trainer:
         k_params, k_envs, k_run = jax.random.split(key, 3)
         params = params if params is not None else networks.init_params(self.layout, k_params)
         n = self.config.env_params.num_envs
-        reset = jax.jit(jax.vmap(lambda k: prepare_auto_reset(self.env.reset(k))), out_shardings=self._sharded)
-        env_state = reset(jax.random.split(k_envs, n))
+        reset_all = jax.vmap(lambda k: prepare_auto_reset(self.env.reset(k)))
+        reset = jax.jit(lambda key: reset_all(jax.random.split(key, n)), out_shardings=self._sharded)
+        env_state = reset(np.asarray(k_envs))  # a host value: the same on every process
         state = TrainingState(
             params=params,
             opt_state=self.optimizer.init(params),
@@ -103,15 +114,24 @@ class Trainer:
         return self.place(state)
 
     def place(self, state: TrainingState) -> TrainingState:
-        """Puts a (possibly host-side, restored) state on the mesh with the right shardings."""
+        """Puts a (possibly host-side, restored) state on the mesh with the right shardings.
+
+        Every process passes the same full values; each keeps the shards of its devices.
+        """
         specs = _state_specs()
-        shardings = jax.tree.map(
-            lambda spec, sub: jax.tree.map(lambda _: NamedSharding(self.mesh, spec), sub),
-            specs,
-            state,
-            is_leaf=lambda x: isinstance(x, P),
-        )
-        return jax.device_put(state, shardings)
+
+        def put(spec, sub):
+            sharding = NamedSharding(self.mesh, spec)
+
+            def leaf(x):
+                if isinstance(x, jax.Array) and x.sharding == sharding:
+                    return x
+                value = np.asarray(x)
+                return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
+
+            return jax.tree.map(leaf, sub)
+
+        return jax.tree.map(put, specs, state, is_leaf=lambda x: isinstance(x, P))
 
     # ---------------------------------------------------------------- epoch
 
