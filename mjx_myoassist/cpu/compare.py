@@ -43,7 +43,7 @@ def rollout(env, policy, steps: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def compare(config: TrainSessionConfigBase, steps: int = 30, seed: int = 0, ckpt=None) -> dict[str, float]:
-    """Max |MJX - CPU| of observations and qpos while neither episode has ended."""
+    """Max (and median over steps) |MJX - CPU| of observations and qpos while neither episode has ended."""
     envs = {
         name: make(dataclasses.replace(config, env_params=dataclasses.replace(config.env_params, physics_backend=name)))
         for name in ("mjx", "cpu")
@@ -66,6 +66,7 @@ def compare(config: TrainSessionConfigBase, steps: int = 30, seed: int = 0, ckpt
         "steps_compared": int(alive.sum()),
         "max_obs_diff": float(diff["obs"].max()),
         "max_qpos_diff": float(diff["qpos"].max()),
+        "median_qpos_diff": float(np.median(diff["qpos"].max(axis=1))),
         "dtype": str(jnp.zeros(()).dtype),
     }
 
