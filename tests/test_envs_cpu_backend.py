@@ -56,8 +56,8 @@ def test_batched_equals_one_by_one(backend):
     )
     for i in range(3):
         single = backend.step(backend.init(qpos[i], jnp.zeros(model.nv), jnp.zeros(model.na)), ctrl[i])
-        np.testing.assert_array_equal(np.asarray(batched.qpos[i]), np.asarray(single.qpos))
-        np.testing.assert_array_equal(np.asarray(batched.foot_forces[i]), np.asarray(single.foot_forces))
+        np.testing.assert_array_equal(np.asarray(batched.view.qpos[i]), np.asarray(single.view.qpos))
+        np.testing.assert_array_equal(np.asarray(batched.view.foot_forces[i]), np.asarray(single.view.foot_forces))
 
 
 def test_thread_count_comes_from_config():

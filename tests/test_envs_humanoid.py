@@ -46,6 +46,6 @@ def test_reset_is_perturbed_per_env():
     assert env.observation_size == 26 + 27 and env.action_size == 21
     assert env.dt == pytest.approx(0.015)
     states = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.PRNGKey(0), 3))
-    q = np.asarray(states.data.qpos)
+    q = np.asarray(jax.vmap(env.backend.view)(states.data).qpos)
     assert not np.allclose(q[0], q[1])
     assert np.abs(q - env.model.qpos0).max() <= env.params.reset_noise_scale + 1e-6

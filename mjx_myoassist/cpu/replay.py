@@ -80,7 +80,7 @@ def run_episode(env: Env, policy: Callable, seed: int, max_steps: int) -> Trajec
         metrics.append(jax.device_get(state.metrics))
         if bool(state.done):
             break
-    data = [jax.device_get((s.data.hi, s.data.lo, s.data.foot_forces)) for s in states]
+    data = [jax.device_get((s.data.hi, s.data.lo, s.data.view.foot_forces)) for s in states]
     field = lambda name: np.stack([join64(hi[name], lo[name]) for hi, lo, _ in data])  # noqa: E731
     return Trajectory(
         model=env.model,

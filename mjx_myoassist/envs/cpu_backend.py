@@ -25,7 +25,7 @@ import mujoco
 import numpy as np
 from flax import struct
 
-from mjx_myoassist.envs.physics import PhysicsView, contact_spheres
+from mjx_myoassist.envs.physics import PhysicsView, contact_spheres, finite_state
 from mjx_myoassist.models.edits import sensor_targets
 
 STATE_FIELDS = ("qpos", "qvel", "act", "qacc_warmstart", "time")
@@ -44,18 +44,11 @@ def join64(hi, lo) -> np.ndarray:
 
 @struct.dataclass
 class CpuState:
-    """Physics state (float64 as hi/lo float32 pairs) and what the env reads after a step."""
+    """Physics state (float64 as hi/lo float32 pairs) and the view the env reads after a step."""
 
     hi: dict[str, jax.Array]
     lo: dict[str, jax.Array]
-    foot_forces: jax.Array
-    joint_limit_forces: jax.Array
-    body_pos: jax.Array
-    contact_clearance: jax.Array
-    qpos: jax.Array  # float32 views for the env (same as hi + lo)
-    qvel: jax.Array
-    act: jax.Array
-    time: jax.Array
+    view: PhysicsView
 
 
 class _Worker:
@@ -183,8 +176,11 @@ class CpuBackend:
             functools.partial(self._host, nstep), shapes, hi, lo, ctrl, vmap_method="broadcast_all"
         )
         joined = {k: out_hi[k] + out_lo[k] for k in ("qpos", "qvel", "act", "time")}
-        return CpuState(out_hi, out_lo, feet, limits, bodies, clearance, joined["qpos"], joined["qvel"],
-                        joined["act"], joined["time"][0])  # fmt: skip
+        view = PhysicsView(
+            time=joined["time"][0], qpos=joined["qpos"], qvel=joined["qvel"], act=joined["act"], foot_forces=feet,
+            joint_limit_forces=limits, body_pos=bodies, contact_clearance=clearance,
+        )  # fmt: skip
+        return CpuState(out_hi, out_lo, view)
 
     def init(self, qpos: jax.Array, qvel: jax.Array, act: jax.Array) -> CpuState:
         """State at (qpos, qvel, act) with body positions computed (forces read 0 until a step)."""
@@ -198,20 +194,10 @@ class CpuBackend:
         return self._call(data.hi, data.lo, ctrl.astype(jnp.float32), nstep=self.substeps)
 
     def view(self, data: CpuState) -> PhysicsView:
-        return PhysicsView(
-            time=data.time,
-            qpos=data.qpos,
-            qvel=data.qvel,
-            act=data.act,
-            foot_forces=data.foot_forces,
-            joint_limit_forces=data.joint_limit_forces,
-            body_pos=data.body_pos,
-            contact_clearance=data.contact_clearance,
-        )
+        return data.view
 
-    @staticmethod
-    def is_finite(data: CpuState) -> jax.Array:
-        return jnp.isfinite(data.qpos).all() & jnp.isfinite(data.qvel).all() & (jnp.abs(data.qvel) < 1e4).all()
+    def is_finite(self, data: CpuState) -> jax.Array:
+        return finite_state(data.view.qpos, data.view.qvel)
 
     def mj_data(self, data: CpuState, index: int | None = None) -> mujoco.MjData:
         """A CPU ``MjData`` at a (possibly batched) state, for rendering and analysis."""

@@ -37,6 +37,11 @@ class PhysicsView:
     contact_clearance: jax.Array  # lowest point of the colliding (foot) geoms above z = 0 (m)
 
 
+def finite_state(qpos: jax.Array, qvel: jax.Array, max_speed: float = 1e4) -> jax.Array:
+    """False on a numerical fault: NaN/inf, or a velocity blow-up."""
+    return jnp.isfinite(qpos).all() & jnp.isfinite(qvel).all() & (jnp.abs(qvel) < max_speed).all()
+
+
 def contact_spheres(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
     """Ids and radii of the sphere geoms that collide with the ground (the feet of the leg models)."""
     ids = np.nonzero((model.geom_type == int(mujoco.mjtGeom.mjGEOM_SPHERE)) & (model.geom_contype > 0))[0]
@@ -125,4 +130,4 @@ class MjxBackend:
 
     @staticmethod
     def is_finite(data: Any) -> jax.Array:
-        return jnp.isfinite(data.qpos).all() & jnp.isfinite(data.qvel).all() & (jnp.abs(data.qvel) < 1e4).all()
+        return finite_state(data.qpos, data.qvel)
