@@ -16,6 +16,7 @@ import difflib
 import json
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -78,7 +79,9 @@ class EnvParams:
     )
     model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
     prev_trained_policy_path: Optional[str] = _doc(
-        None, "Checkpoint to warm-start the policy from (transfer learning)."
+        None,
+        "Checkpoint or session to warm-start the policy from (actors, critic, log_std): one of ours, or a MyoAssist "
+        "model_<steps>.zip or session folder (training then uses its head: tanh outputs, raw observations).",
     )
     physics_backend: str = _doc("auto", "'mjx' (JAX physics), 'cpu' (MuJoCo C) or 'auto' (mjx on GPU/TPU, else cpu).")
     num_threads: int = _doc(0, "Threads of the cpu physics backend; 0 = all cores.")
@@ -149,13 +152,14 @@ class PPOParams:
     ent_coef: float = _doc(0.0, "Entropy bonus coefficient.")
     vf_coef: float = _doc(0.5, "Value loss coefficient.")
     max_grad_norm: float = _doc(0.5, "Global gradient-norm clip.")
-    use_sde: bool = _doc(False, "Accepted for MyoAssist compatibility; state-dependent exploration is not supported.")
-    sde_sample_freq: int = _doc(-1, "Accepted for MyoAssist compatibility; unused.")
     target_kl: Optional[float] = _doc(
         None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this."
     )
-    device: str = _doc("auto", "Accepted for MyoAssist compatibility; JAX uses all local devices.")
-    normalize_observation: bool = _doc(True, "Running mean/variance observation normalization.")
+    normalize_observation: bool = _doc(
+        True,
+        "Running mean/variance observation normalization; false feeds raw observations to the networks, as "
+        "MyoAssist does (imported MyoAssist policies set false themselves).",
+    )
 
 
 @dataclass
@@ -169,6 +173,12 @@ class CustomPolicyParams:
     )
     log_std_init: float = _doc(0.0, "Initial log standard deviation of the Gaussian policy.")
     activation: str = _doc("tanh", "Hidden activation: tanh or relu.")
+    actor_output_activation: str = _doc(
+        "none",
+        "Activation after each actor's output layer: none (linear action mean) or tanh (MyoAssist's policies put "
+        "tanh after every layer, so the mean stays in (-1, 1)). The critic's output is linear either way, as in "
+        "MyoAssist. Imported MyoAssist policies set tanh themselves.",
+    )
 
 
 @dataclass
@@ -183,7 +193,7 @@ class EvaluateParams:
     max_target_velocity: float = _doc(1.25, "Highest target speed (m/s).")
     target_velocity_period: float = _doc(2.0, "Period of target speed changes (s).")
     velocity_mode: str = _doc("UNIFORM", "UNIFORM, SINUSOIDAL or STEP.")
-    cam_type: str = _doc("follow", "Camera for videos: follow or fixed.")
+    cam_type: str = _doc("follow", "Camera for videos: follow or fixed (MyoAssist's average_speed renders fixed).")
     cam_distance: float = _doc(2.5, "Camera distance (m).")
     visualize_activation: bool = _doc(True, "Colour muscles by activation in videos.")
     num_envs: int = _doc(16, "Environments evaluated at once for this entry.")
@@ -327,14 +337,58 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     raise ConfigError(f"'{where}': unsupported type {_type_name(tp)}.")
 
 
+class IgnoredKeyWarning(UserWarning):
+    """A MyoAssist config key that this project accepts but does not act on."""
+
+
+_SAME_IN_MYOASSIST = "MyoAssist does not use it either; net_indexing_info defines the networks' slices"
+MYOASSIST_IGNORED_KEYS: dict[str, str] = {
+    "code_version": "MyoAssist's record of the code that trained a session",
+    "ppo_params.use_sde": "state-dependent exploration is not supported; the policy is a state-independent Gaussian",
+    "ppo_params.sde_sample_freq": "it only matters with use_sde, which is not supported",
+    "ppo_params.device": "JAX places the computation on every local device itself",
+    "policy_params.custom_policy_params.reset_shared_net_after_load": "MyoAssist's policies have no shared network",
+    "policy_params.custom_policy_params.reset_policy_net_after_load": (
+        "a warm start (prev_trained_policy_path) here always keeps the loaded actors and log_std"
+    ),
+    "policy_params.custom_policy_params.reset_value_net_after_load": (
+        "a warm start (prev_trained_policy_path) here always keeps the loaded critic"
+    ),
+    "policy_params.custom_policy_params.human_observation_indices": _SAME_IN_MYOASSIST,
+    "policy_params.custom_policy_params.exo_observation_indices": _SAME_IN_MYOASSIST,
+    "policy_params.custom_policy_params.human_action_size": _SAME_IN_MYOASSIST,
+    "policy_params.custom_policy_params.exo_action_size": _SAME_IN_MYOASSIST,
+}
+
+
+def _report_ignored(path: str) -> None:
+    warnings.warn(
+        f"Config key '{path}' is a MyoAssist setting that is ignored here: {MYOASSIST_IGNORED_KEYS[path]}.",
+        IgnoredKeyWarning,
+        stacklevel=2,
+    )
+
+
+def _ignored_keys_in(section: str) -> list[str]:
+    """Names of the ignored MyoAssist keys directly under ``section`` (a dotted path; '' = top level)."""
+    return [name for parent, _, name in (k.rpartition(".") for k in MYOASSIST_IGNORED_KEYS) if parent == section]
+
+
 def _build(cls: type, data: dict[str, Any], where: str = "") -> Any:
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     kwargs = {}
     for key, value in data.items():
         path = f"{where}.{key}" if where else key
+        if key not in names and path in MYOASSIST_IGNORED_KEYS:
+            _report_ignored(path)
+            continue
         if key not in names:
-            raise ConfigError(f"Unknown config key '{path}'.{_did_you_mean(key, names)} Valid keys here: {names}.")
+            ignored = _ignored_keys_in(where)
+            raise ConfigError(
+                f"Unknown config key '{path}'.{_did_you_mean(key, names + ignored)} Valid keys here: {names}"
+                + (f", and MyoAssist's {ignored} (accepted, ignored)." if ignored else ".")
+            )
         kwargs[key] = _convert(value, hints[key], path)
     return cls(**kwargs)
 
@@ -386,7 +440,7 @@ def apply_overrides(data: dict[str, Any], overrides: typing.Sequence[str]) -> di
     valid = _valid_dotted_keys(cls)
     for flag in args[0::2]:
         key = flag[len("--config.") :]
-        if key not in valid and not _under_free_dict(key, cls):
+        if key not in valid and key not in MYOASSIST_IGNORED_KEYS and not _under_free_dict(key, cls):
             raise ConfigError(f"Unknown override '{flag}'.{_did_you_mean(key, valid)}")
     return data
 
@@ -539,16 +593,27 @@ def observation_indices(spec: dict[str, Any], where: str) -> list[int]:
     return out
 
 
+def _constant_indices(entry: dict[str, Any], where: str) -> list[int]:
+    """Actions a 'constant' entry fixes: MyoAssist's 'range_action' [start, end] or an 'index_action' list."""
+    if "range_action" in entry:
+        return _entry_indices({**entry, "type": "range"}, "range_action", where)
+    return _entry_indices({**entry, "type": "index"}, "index_action", where)
+
+
 def action_mapping(spec: dict[str, Any], where: str) -> tuple[list[int], list[int], dict[int, float]]:
-    """(network output indices, action indices they write, constant action values) of one actor."""
+    """(network output indices, action indices they write, constant action values) of one actor.
+
+    A constant overrides whatever a network writes to the same action (MyoAssist's exo_off preset maps the
+    exo actor to actions 22-24 and then fixes them to 1.0), in the mean and in sampled actions.
+    """
     net, act, const = [], [], {}
     for i, entry in enumerate(spec.get("action", [])):
         kind, here = entry.get("type"), f"{where}.action[{i}]"
         if kind not in ACTION_ENTRY_TYPES:
             raise ConfigError(f"{here}: type '{kind}' must be one of {ACTION_ENTRY_TYPES}.")
         if kind == "constant":
-            for a in _entry_indices({**entry, "type": "index"}, "index_action", here):
-                const[a] = float(entry.get("value", 0.0))
+            for a in _constant_indices(entry, here):
+                const[a] = float(entry.get("default_value", entry.get("value", 0.0)))
             continue
         suffix = "range" if kind == "range_mapping" else "index"
         n = _entry_indices(entry, f"{suffix}_net", here)
@@ -570,7 +635,8 @@ def check_net_indexing(
     where = "policy_params.custom_policy_params.net_indexing_info"
     if "common_critic" not in info:
         raise ConfigError(f"{where} needs a 'common_critic' entry with its observation slices.")
-    written: dict[int, str] = {}
+    mapped: dict[int, str] = {}
+    fixed: dict[int, str] = {}
     for name, spec in info.items():
         if name not in net_arch:
             raise ConfigError(f"{where}.{name} has no layer sizes in net_arch; add net_arch['{name}'] = [64, 64].")
@@ -587,10 +653,12 @@ def check_net_indexing(
         net, act, const = action_mapping(spec, f"{where}.{name}")
         if net and sorted(net) != list(range(len(net))):
             raise ConfigError(f"{where}.{name}: network outputs {sorted(net)} must be 0..{len(net) - 1} without gaps.")
-        for a in act + list(const):
-            if a in written:
-                raise ConfigError(f"{where}: action index {a} is written by both '{written[a]}' and '{name}'.")
-            written[a] = name
+        for table, indices in ((mapped, act), (fixed, list(const))):
+            for a in indices:
+                if a in table:
+                    raise ConfigError(f"{where}: action index {a} is written by both '{table[a]}' and '{name}'.")
+                table[a] = name
+    written = {**mapped, **fixed}
     if not written:
         raise ConfigError(f"{where} has no actor writing actions.")
     size = action_size if action_size is not None else max(written) + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -20,7 +21,7 @@ from tqdm import tqdm
 
 from mjx_myoassist.config import TrainSessionConfigBase, config_from_dict
 from mjx_myoassist.evaluate import Evaluator
-from mjx_myoassist.ppo import checkpoint
+from mjx_myoassist.ppo import checkpoint, sb3_import
 from mjx_myoassist.ppo.train import Trainer
 
 CONFIG_FILE, LOG_FILE, EVAL_FILE = "session_config.json", "train_log.json", "evaluations.json"
@@ -44,13 +45,29 @@ def load_session_config(session: Union[str, Path]) -> TrainSessionConfigBase:
     return config_from_dict(json.loads(path.read_text()))
 
 
+def _with_warm_start_head(config: TrainSessionConfigBase) -> TrainSessionConfigBase:
+    """A warm start from a MyoAssist SB3 policy trains with that policy's head (tanh outputs, raw observations)."""
+    path = config.env_params.prev_trained_policy_path
+    if not path or not checkpoint.resolve_checkpoint(path).is_file():
+        return config
+    adopted = sb3_import.with_myoassist_head(config)
+    if adopted != config:
+        warnings.warn(
+            f"prev_trained_policy_path '{path}' is a MyoAssist policy: training with its head "
+            "(policy_params.custom_policy_params.activation and actor_output_activation 'tanh', "
+            "ppo_params.normalize_observation false).",
+            stacklevel=3,
+        )
+    return adopted
+
+
 def _warm_start(trainer: Trainer, path: str):
-    """Params and normalizer of another session's policy (transfer learning)."""
-    layout, params, normalizer, _ = checkpoint.restore_policy(checkpoint.resolve_checkpoint(path))
+    """Params (actors, critic, log_std) and normalizer of another session's or MyoAssist's policy."""
+    layout, params, normalizer, _ = checkpoint.restore_policy(path)
     if layout != trainer.layout:
         raise checkpoint.CheckpointError(
-            f"prev_trained_policy_path '{path}' has a different network (observation/action sizes, net_arch or "
-            "net_indexing_info) from this config; warm-starting needs the same architecture."
+            f"prev_trained_policy_path '{path}' has a different network (observation/action sizes, net_arch, "
+            "net_indexing_info or activations) from this config; warm-starting needs the same architecture."
         )
     return params, normalizer
 
@@ -75,10 +92,10 @@ class Session:
         else:
             if config is None:
                 raise ValueError("Give a config or a session to resume.")
-            self.config = config
+            self.config = _with_warm_start_head(config)
             if self.main:
                 self.dir = new_session_dir(results_dir)
-                (self.dir / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
+                (self.dir / CONFIG_FILE).write_text(json.dumps(self.config.to_dict(), indent=2))
             else:  # with jax.distributed only process 0 writes
                 self.dir = Path(results_dir) / f"train_session_process_{jax.process_index()}"
         self.trainer = Trainer(self.config)

@@ -154,3 +154,66 @@ def test_net_indexing_missing_arch():
     data = preset("test.json")
     del data["policy_params"]["custom_policy_params"]["net_arch"]["exo_actor"]
     expect_error(data, r"exo_actor has no layer sizes in net_arch")
+
+
+MYOASSIST_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
+MYOASSIST_PRESETS = "myoassist/rl_train/train/train_configs"
+PPO_COMPAT_KEYS = {"ppo_params.use_sde", "ppo_params.sde_sample_freq", "ppo_params.device"}
+POLICY_COMPAT_KEYS = {
+    f"policy_params.custom_policy_params.{k}"
+    for k in ("reset_shared_net_after_load", "reset_policy_net_after_load", "reset_value_net_after_load",
+              "human_observation_indices", "exo_observation_indices", "human_action_size", "exo_action_size")
+}  # fmt: skip
+
+
+def ignored_keys_reported(path, overrides=()):
+    """(config, the key named by each IgnoredKeyWarning raised while loading)."""
+    import re
+    import warnings
+
+    from mjx_myoassist.config import IgnoredKeyWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        config = load_config(path, overrides)
+    named = [re.match(r"Config key '([^']+)'", str(w.message)) for w in caught if w.category is IgnoredKeyWarning]
+    return config, [m.group(1) for m in named]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (f"{MYOASSIST_SESSION}/session_config.json", PPO_COMPAT_KEYS | POLICY_COMPAT_KEYS | {"code_version"}),
+        (f"{MYOASSIST_PRESETS}/imitation_tutorial_22_separated_net_partial_obs.json", PPO_COMPAT_KEYS),
+        (f"{MYOASSIST_PRESETS}/imitation_tutorial_22_separated_net_exo_off.json", PPO_COMPAT_KEYS),
+        (f"{MYOASSIST_PRESETS}/test.json", PPO_COMPAT_KEYS),
+    ],
+)
+def test_myoassist_configs_load_and_ignored_keys_are_reported_once(name, expected):
+    config, keys = ignored_keys_reported(fixture_path(name))
+    assert sorted(keys) == sorted(expected)  # each key exactly once
+    custom = config.policy_params.custom_policy_params
+    assert custom.net_arch["exo_actor"] == [8, 8] and "exo_actor" in custom.net_indexing_info
+    assert config.ppo_params.normalize_observation and custom.actor_output_activation == "none"  # defaults kept
+
+
+def test_myoassist_keys_elsewhere_or_misspelled_are_still_errors():
+    data = preset("test.json")
+    data["env_params"]["use_sde"] = False
+    expect_error(data, r"Unknown config key 'env_params.use_sde'")
+    data = preset("test.json")
+    data["policy_params"]["custom_policy_params"]["reset_value_net_after_lod"] = True
+    expect_error(data, r"Unknown config key 'policy_params.custom_policy_params.reset_value_net_after_lod'.*Did you")
+
+
+def test_ignored_myoassist_key_as_override():
+    _, keys = ignored_keys_reported(CONFIGS / "test.json", ["--config.ppo_params.device", "cuda"])
+    assert keys == ["ppo_params.device"]
+
+
+def test_net_indexing_two_constants_on_one_action():
+    data = preset("test.json")
+    constant = {"type": "constant", "range_action": [22, 24], "default_value": 1.0}
+    indexing(data)["exo_actor"]["action"].append(constant)  # overrides the exo actor's mapping: fine
+    indexing(data)["human_actor"]["action"].append({**constant, "range_action": [23, 24]})
+    expect_error(data, r"action index 23 is written by both 'human_actor' and 'exo_actor'")

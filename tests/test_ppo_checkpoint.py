@@ -87,3 +87,13 @@ def test_checkpoint_from_other_config_is_refused(trained):
     )
     with pytest.raises(checkpoint.CheckpointError, match="differ from the checkpoint's config"):
         checkpoint.restore_state(path, other.init())
+
+
+def test_restore_policy_meta_and_layouts_written_before_actor_output_activation(trained):
+    _, _, path = trained
+    layout, _, _, meta = checkpoint.restore_policy(path)
+    assert meta["format"] == "mjx_myoassist" and meta["source"] == str(path) and meta["normalize_observation"] is True
+    assert layout.actor_output_activation == "none"
+    old = checkpoint.read_meta(path)
+    del old["layout"]["actor_output_activation"]
+    assert checkpoint.layout_from_meta(old) == layout

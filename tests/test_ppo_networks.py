@@ -1,3 +1,5 @@
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -77,3 +79,31 @@ def test_log_prob_and_entropy_of_gaussian():
     assert float(networks.gaussian_log_prob(x, mean, log_std, jnp.ones(2))) == pytest.approx(want, rel=1e-5)
     ent = float(networks.gaussian_entropy(log_std, jnp.array([1.0, 0.0])))
     assert ent == pytest.approx(0.5 * np.log(2 * np.pi * np.e), rel=1e-5)
+
+
+def test_myoassist_exo_off_constant_overrides_the_exo_actor():
+    path = fixture_path("myoassist/rl_train/train/train_configs/imitation_tutorial_22_separated_net_exo_off.json")
+    layout = partial_layout(path)
+    assert layout.constants == ((22, 1.0), (23, 1.0)) and layout.actors[1].act_idx == (22, 23)
+    np.testing.assert_array_equal(layout.noise_mask, [1.0] * 22 + [0.0, 0.0])
+    params = networks.init_params(layout, jax.random.PRNGKey(0))
+    mean, _, _ = networks.ActorCritic(layout).apply(params, jax.random.normal(jax.random.PRNGKey(1), (3, 44)))
+    np.testing.assert_array_equal(mean[:, 22:], 1.0)
+    assert np.all(np.asarray(mean[:, :22]) != 1.0)
+
+
+def test_actor_output_activation_tanh_squashes_actors_not_the_critic():
+    base = load_config(CONFIGS / "test.json").policy_params.custom_policy_params
+    assert base.actor_output_activation == "none"
+    linear = networks.make_layout(base, 44, 24)
+    tanh = networks.make_layout(dataclasses.replace(base, actor_output_activation="tanh"), 44, 24)
+    params = networks.init_params(linear, jax.random.PRNGKey(0))
+    params = jax.tree.map(lambda x: 300.0 * x, params)  # output pre-activations beyond +-1
+    obs = jax.random.normal(jax.random.PRNGKey(1), (5, 44))
+    mean_lin, _, value_lin = networks.ActorCritic(linear).apply(params, obs)
+    mean_tanh, _, value_tanh = networks.ActorCritic(tanh).apply(params, obs)
+    assert float(jnp.max(jnp.abs(mean_lin))) > 1.0
+    np.testing.assert_allclose(mean_tanh, jnp.tanh(mean_lin), atol=1e-6)
+    np.testing.assert_array_equal(value_tanh, value_lin)
+    with pytest.raises(ConfigError, match=r"actor_output_activation 'sigmoid' must be one of \['none', 'tanh'\]"):
+        networks.make_layout(dataclasses.replace(base, actor_output_activation="sigmoid"), 44, 24)

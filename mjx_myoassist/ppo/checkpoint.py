@@ -10,6 +10,9 @@ A checkpoint is a folder ``trained_models/<env_steps>/`` holding
 It is written to a temporary folder and renamed into place, so a crash mid-write
 leaves no half checkpoint; a truncated or edited file fails its checksum with a
 message that names it.
+
+:func:`restore_policy` and :func:`load_policy` also read MyoAssist's trained SB3 policies
+(``model_<steps>.zip`` or a MyoAssist session folder), see ``mjx_myoassist.ppo.sb3_import``.
 """
 
 from __future__ import annotations
@@ -159,9 +162,21 @@ def layout_from_meta(meta: dict[str, Any]) -> networks.NetworkLayout:
     return networks.NetworkLayout(**lay)
 
 
-def restore_policy(directory: Union[str, Path]) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
-    """(layout, params, normalizer, meta) of a checkpoint, without building an env or trainer."""
-    directory = Path(directory)
+def restore_policy(path: Union[str, Path]) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
+    """(layout, params, normalizer, meta) of a policy, without building an env or trainer.
+
+    ``path``: a checkpoint or session folder of this project, a MyoAssist SB3 ``model_<steps>.zip``, or a
+    MyoAssist session folder (its newest zip).  ``meta`` always has ``format`` ('mjx_myoassist' or
+    'myoassist_sb3'), ``source`` (the checkpoint folder or zip read), ``env_steps``, ``layout`` and
+    ``normalize_observation`` (whether ``normalizer`` must be applied to observations: false for MyoAssist
+    policies, whose normalizer is the unused mean 0 / variance 1), and ``config`` (a config dict) when one
+    is known: always for ours, for a zip only when its session's ``session_config.json`` is there.
+    """
+    from mjx_myoassist.ppo import sb3_import  # it imports CheckpointError from here
+
+    directory = resolve_checkpoint(path)
+    if directory.is_file():
+        return sb3_import.import_policy(directory)
     meta = read_meta(directory)
     layout = layout_from_meta(meta)
     template = {
@@ -169,14 +184,20 @@ def restore_policy(directory: Union[str, Path]) -> tuple[networks.NetworkLayout,
         "normalizer": RunningStats.create(layout.observation_size),
     }
     tree = _unflatten(template, _read_leaves(directory, POLICY_FILE, meta), str(directory / POLICY_FILE))
+    meta.update(
+        format="mjx_myoassist",
+        source=str(directory),
+        normalize_observation=bool(meta["config"]["ppo_params"].get("normalize_observation", True)),
+    )
     return layout, tree["params"], tree["normalizer"], meta
 
 
 def load_policy(path: Union[str, Path]) -> Callable[[Any], jax.Array]:
-    """A deterministic policy ``obs -> action in [-1, 1]`` (jitted, CPU-friendly) from a checkpoint."""
-    layout, params, stats, meta = restore_policy(resolve_checkpoint(path))
+    """A deterministic policy ``obs -> action in [-1, 1]`` (jitted, CPU-friendly) from anything
+    :func:`restore_policy` reads."""
+    layout, params, stats, meta = restore_policy(path)
     network = networks.ActorCritic(layout)
-    enabled = meta["config"]["ppo_params"].get("normalize_observation", True)
+    enabled = meta["normalize_observation"]
 
     @jax.jit
     def policy(obs):
@@ -186,21 +207,29 @@ def load_policy(path: Union[str, Path]) -> Callable[[Any], jax.Array]:
     return policy
 
 
+def _checkpoints(session: Union[str, Path]) -> list[tuple[int, Path]]:
+    root = Path(session) / "trained_models"
+    return sorted((int(p.name), p) for p in root.glob("*") if p.name.isdigit() and (p / META_FILE).is_file())
+
+
 def latest_checkpoint(session: Union[str, Path]) -> Path:
     """The newest complete checkpoint of a session folder."""
     root = Path(session) / "trained_models"
-    steps = sorted((int(p.name), p) for p in root.glob("*") if p.name.isdigit() and (p / META_FILE).is_file())
+    steps = _checkpoints(session)
     if not steps:
         raise CheckpointError(f"No complete checkpoint under '{root}'.")
     return steps[-1][1]
 
 
 def resolve_checkpoint(path: Union[str, Path]) -> Path:
-    """A checkpoint folder, or the newest checkpoint of a session folder."""
+    """A checkpoint folder or MyoAssist model zip, or the newest of either in a session folder."""
+    from mjx_myoassist.ppo import sb3_import  # it imports CheckpointError from here
+
     path = Path(path)
-    if (path / META_FILE).is_file():
+    if (path / META_FILE).is_file() or path.is_file():
         return path
     if (path / "trained_models").is_dir():
-        return latest_checkpoint(path)
+        newest_zip = sb3_import.latest_model_zip(path)
+        return newest_zip if newest_zip is not None and not _checkpoints(path) else latest_checkpoint(path)
     read_meta(path)  # raises the precise error
     return path

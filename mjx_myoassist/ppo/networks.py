@@ -2,7 +2,9 @@
 
 Each actor reads its observation slices and writes its action slices; the common
 critic reads its own slices.  Without indexing info there is one actor (``pi``)
-and one critic (``vf``) over the whole observation, as in SB3/seeds 004.  The
+and one critic (``vf``) over the whole observation, as in SB3/seeds 004 and
+MyoAssist's HumanActorCriticPolicy (whose ``net_arch`` names them ``human_actor``
+and ``common_critic``).  The
 Gaussian policy has a state-independent log-std per action (``log_std_init``).
 """
 
@@ -17,9 +19,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mjx_myoassist.config import CustomPolicyParams, action_mapping, check_net_indexing, observation_indices
+from mjx_myoassist.config import (
+    ConfigError,
+    CustomPolicyParams,
+    action_mapping,
+    check_net_indexing,
+    observation_indices,
+)
 
 ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu}
+OUTPUT_ACTIVATIONS = {"none": lambda x: x, "tanh": nn.tanh}
 DEFAULT_HIDDEN = (64, 64)
 CRITIC_NAMES = ("common_critic", "vf")
 
@@ -45,6 +54,7 @@ class NetworkLayout:
     constants: tuple[tuple[int, float], ...]
     activation: str
     log_std_init: float
+    actor_output_activation: str = "none"  # a default keeps checkpoints written before this field loadable
 
     @property
     def noise_mask(self) -> np.ndarray:
@@ -54,24 +64,41 @@ class NetworkLayout:
         return mask
 
 
+def _check_activations(params: CustomPolicyParams) -> None:
+    where = "policy_params.custom_policy_params"
+    if params.activation not in ACTIVATIONS:
+        raise ConfigError(f"{where}.activation '{params.activation}' must be one of {sorted(ACTIVATIONS)}.")
+    if params.actor_output_activation not in OUTPUT_ACTIVATIONS:
+        raise ConfigError(
+            f"{where}.actor_output_activation '{params.actor_output_activation}' must be one of "
+            f"{sorted(OUTPUT_ACTIVATIONS)}."
+        )
+
+
 def make_layout(params: CustomPolicyParams, observation_size: int, action_size: int) -> NetworkLayout:
     """Resolves ``net_arch``/``net_indexing_info`` against the env's sizes (errors name the fix)."""
+    _check_activations(params)
     arch = {k: tuple(v) for k, v in params.net_arch.items()}
     info = params.net_indexing_info
     if not info:
         all_obs = tuple(range(observation_size))
         actor = ActorLayout(
-            "pi", all_obs, arch.get("pi", DEFAULT_HIDDEN), tuple(range(action_size)), tuple(range(action_size))
+            "pi",
+            all_obs,
+            arch.get("pi", arch.get("human_actor", DEFAULT_HIDDEN)),
+            tuple(range(action_size)),
+            tuple(range(action_size)),
         )
         return NetworkLayout(
             observation_size,
             action_size,
             (actor,),
             all_obs,
-            arch.get("vf", DEFAULT_HIDDEN),
+            arch.get("vf", arch.get("common_critic", DEFAULT_HIDDEN)),
             (),
             params.activation,
             params.log_std_init,
+            params.actor_output_activation,
         )
     check_net_indexing(info, params.net_arch, observation_size, action_size)
     where = "policy_params.custom_policy_params.net_indexing_info"
@@ -95,6 +122,7 @@ def make_layout(params: CustomPolicyParams, observation_size: int, action_size: 
         tuple(constants),
         params.activation,
         params.log_std_init,
+        params.actor_output_activation,
     )
 
 
@@ -103,17 +131,20 @@ class MLP(nn.Module):
     out: int
     activation: str
     out_scale: float
+    out_activation: str = "none"
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         act = ACTIVATIONS[self.activation]
         for width in self.hidden:
             x = act(nn.Dense(width, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x))
-        return nn.Dense(self.out, kernel_init=nn.initializers.orthogonal(self.out_scale))(x)
+        x = nn.Dense(self.out, kernel_init=nn.initializers.orthogonal(self.out_scale))(x)
+        return OUTPUT_ACTIVATIONS[self.out_activation](x)
 
 
 class ActorCritic(nn.Module):
-    """Returns (action mean, log-std, value) for a (batch of) normalized observation(s)."""
+    """Returns (action mean, log-std, value) for a (batch of) observation(s), normalized unless
+    ``ppo_params.normalize_observation`` is false."""
 
     layout: NetworkLayout
 
@@ -122,9 +153,9 @@ class ActorCritic(nn.Module):
         lay = self.layout
         mean = jnp.zeros(obs.shape[:-1] + (lay.action_size,), obs.dtype)
         for actor in lay.actors:
-            out = MLP(actor.hidden, len(actor.net_idx), lay.activation, 0.01, name=actor.name)(
-                obs[..., np.array(actor.obs_idx)]
-            )
+            out_act = lay.actor_output_activation
+            mlp = MLP(actor.hidden, len(actor.net_idx), lay.activation, 0.01, out_act, name=actor.name)
+            out = mlp(obs[..., np.array(actor.obs_idx)])
             mean = mean.at[..., np.array(actor.act_idx)].set(out[..., np.array(actor.net_idx)])
         for index, value in lay.constants:
             mean = mean.at[..., index].set(value)
