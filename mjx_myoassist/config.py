@@ -445,6 +445,23 @@ def apply_overrides(data: dict[str, Any], overrides: typing.Sequence[str]) -> di
     return data
 
 
+def split_overrides(argv: typing.Sequence[str]) -> tuple[list[str], list[str]]:
+    """(other arguments, ``--config.<key> VALUE`` pairs) of a command line; ``--config.<key>=VALUE`` also works."""
+    rest: list[str] = []
+    overrides: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if not arg.startswith("--config."):
+            rest.append(arg)
+            continue
+        key, eq, value = arg.partition("=")
+        value = value if eq else next(args, None)
+        if value is None:
+            raise ConfigError(f"Override '{key}' needs a value: '{key} VALUE'.")
+        overrides += [key, value]
+    return rest, overrides
+
+
 def _under_free_dict(key: str, cls: type) -> bool:
     """True when ``key`` goes inside a dict-typed field (e.g. reward weights per joint)."""
     node: Any = cls

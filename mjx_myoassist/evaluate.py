@@ -1,22 +1,45 @@
-"""Jitted evaluation batches over ``evaluate_param_list``.
+"""Jitted evaluation batches over ``evaluate_param_list``, and evaluation of stored policies.
 
 Each entry (num_timesteps, target velocity range/period/mode, num_envs) runs many
 envs at once with the deterministic policy, without auto-reset: an env's episode
 ends at its first termination or truncation.  All entries share one compiled
 rollout (the longest entry and the largest batch, masked), because the velocity
 schedule is part of the env state rather than of the compiled code.
+
+``python -m mjx_myoassist.evaluate SESSION_OR_ZIP [--episodes N] [--seconds S] [--json OUT]``
+(:func:`evaluate_policy` from Python) runs N episodes of a session's policy, a MyoAssist
+session or an SB3 zip in one such batch and reports each: steps, how it ended, distance
+walked, mean speed, return.  Like MyoAssist's evaluator, the off-trajectory termination
+is off unless asked for: episodes end on a fall or at the time limit.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import argparse
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Optional, Union
 
 import jax
 import jax.numpy as jnp
+import mujoco
+import numpy as np
 
-from mjx_myoassist.config import EvaluateParams, TrainSessionConfigBase
+from mjx_myoassist.config import (
+    PHYSICS_BACKENDS,
+    ConfigError,
+    EvaluateParams,
+    TrainSessionConfigBase,
+    apply_overrides,
+    config_from_dict,
+    load_config,
+    split_overrides,
+)
 from mjx_myoassist.envs import Env, make, velocity
-from mjx_myoassist.ppo import networks
+from mjx_myoassist.ppo import checkpoint, networks
+from mjx_myoassist.ppo.checkpoint import CheckpointError
 from mjx_myoassist.ppo.normalizer import RunningStats, normalize
 
 
@@ -40,12 +63,21 @@ class Evaluator:
         self.entries = list(config.evaluate_param_list) or [EvaluateParams()]
         self.num_envs = max(e.num_envs for e in self.entries)
         self.num_steps = max(e.num_timesteps for e in self.entries)
+        self.root_x = root_x_qpos(self.env)
         self._rollout = jax.jit(self._rollout_impl)
 
+    def _root_x(self, data: Any) -> jax.Array:
+        """Root x of every env of a batch (zeros when the env has no root x)."""
+        if self.root_x is None:
+            return jnp.zeros(self.num_envs)
+        return jax.vmap(lambda d: self.env.backend.view(d).qpos[self.root_x])(data)
+
     def _rollout_impl(self, params, stats, rng, schedule_override, num_envs, num_steps):
+        """Per-env sums over each env's episode (return, length, terminated, metrics) and its start/end root x."""
         policy = deterministic_policy(self.layout, params, stats, self.config.ppo_params.normalize_observation)
-        state = jax.vmap(self.env.reset)(jax.random.split(rng, self.num_envs))
-        if "schedule" in state.info:
+        keys = jax.vmap(jax.random.fold_in, (None, 0))(rng, jnp.arange(self.num_envs))  # env i: its own RNG
+        state = jax.vmap(self.env.reset)(keys)
+        if schedule_override and "schedule" in state.info:
             schedule = {
                 **state.info["schedule"],
                 **{k: jnp.broadcast_to(v, (self.num_envs,)) for k, v in schedule_override.items()},
@@ -53,32 +85,24 @@ class Evaluator:
             v0 = jax.vmap(lambda s: velocity.target_velocity(jnp.float32(0.0), s))(schedule)
             state = state.replace(info={**state.info, "schedule": schedule}, obs=state.obs.at[:, -1].set(v0))
         in_batch = jnp.arange(self.num_envs) < num_envs
+        start_x = self._root_x(state.data)
 
         def one(carry, t):
-            state, alive = carry
+            state, alive, end_x = carry
             nxt = jax.vmap(self.env.step)(state, jax.vmap(policy)(state.obs))
-            live = (alive & (t < num_steps)).astype(jnp.float32)
+            counted = alive & (t < num_steps)
+            live = counted.astype(jnp.float32)
             out = {
                 "return": nxt.reward * live,
                 "length": live,
                 "terminated": (nxt.terminated.astype(jnp.float32)) * live,
                 **{k: v * live for k, v in nxt.metrics.items()},
             }
-            return (nxt, alive & ~nxt.done), out
+            end_x = jnp.where(counted, self._root_x(nxt.data), end_x)
+            return (nxt, alive & ~nxt.done, end_x), out
 
-        _, out = jax.lax.scan(one, (state, in_batch), jnp.arange(self.num_steps))
-        totals = jax.tree.map(lambda x: jnp.sum(x, axis=0), out)  # per env
-        lengths = jnp.maximum(totals["length"], 1.0)
-        count = jnp.maximum(jnp.sum(in_batch), 1)
-        summary = {
-            "return": jnp.sum(totals["return"]) / count,
-            "episode_length": jnp.sum(totals["length"]) / count,
-            "falls": jnp.sum(totals["terminated"]) / count,
-        }
-        for key in out:
-            if key not in ("return", "length", "terminated"):
-                summary[key] = jnp.sum(jnp.where(in_batch, totals[key] / lengths, 0.0)) / count
-        return summary
+        (_, _, end_x), out = jax.lax.scan(one, (state, in_batch, start_x), jnp.arange(self.num_steps))
+        return {**jax.tree.map(lambda x: jnp.sum(x, axis=0), out), "start_x": start_x, "end_x": end_x}
 
     def _override(self, entry: EvaluateParams) -> dict[str, jax.Array]:
         return {
@@ -92,12 +116,251 @@ class Evaluator:
         """Summary per entry: return, episode_length, falls (fraction), mean speed/target, reward terms."""
         results = []
         for i, entry in enumerate(self.entries):
-            summary = self._rollout(
+            totals = self._rollout(
                 params, stats, jax.random.PRNGKey(seed + i), self._override(entry), entry.num_envs, entry.num_timesteps
             )
-            row = {k: float(v) for k, v in jax.device_get(summary).items()}
+            row = summarize(_first(jax.device_get(totals), entry.num_envs))
             row.update(
                 entry=i, velocity_mode=entry.velocity_mode, num_envs=entry.num_envs, num_timesteps=entry.num_timesteps
             )
             results.append(row)
         return results
+
+    def episodes(self, params: Any, stats: RunningStats, seed: int = 0) -> list[dict[str, Any]]:
+        """One row per env of the first entry (see :func:`episode_rows`), under the env's own velocity schedule."""
+        entry = self.entries[0]
+        totals = self._rollout(params, stats, jax.random.PRNGKey(seed), {}, entry.num_envs, entry.num_timesteps)
+        rows = _first(jax.device_get(totals), entry.num_envs)
+        return episode_rows(rows, self.env.dt, entry.num_timesteps, self.root_x is not None)
+
+
+def _first(totals: dict[str, Any], n: int) -> dict[str, np.ndarray]:
+    """The first ``n`` envs' totals as float64 numpy arrays."""
+    return {k: np.asarray(v, np.float64)[:n] for k, v in totals.items()}
+
+
+def summarize(totals: dict[str, np.ndarray]) -> dict[str, float]:
+    """Means over envs: return, episode_length, falls, and every metric averaged over each env's episode."""
+    lengths = np.maximum(totals["length"], 1.0)
+    row = {
+        "return": float(totals["return"].mean()),
+        "episode_length": float(totals["length"].mean()),
+        "falls": float(totals["terminated"].mean()),
+    }
+    for key in totals.keys() - {"return", "length", "terminated", "start_x", "end_x"}:
+        row[key] = float((totals[key] / lengths).mean())
+    return row
+
+
+TERMINATION_CAUSES = ("numerical_fault", "fell", "off_trajectory")  # metrics that name why an episode terminated
+
+
+def _end(totals: dict[str, np.ndarray], i: int, limit: int) -> str:
+    """Why episode i ended: a termination cause, 'time_limit', or 'truncated' (e.g. the reference ran out)."""
+    if totals["terminated"][i] > 0:
+        return next((c for c in TERMINATION_CAUSES if c in totals and totals[c][i] > 0), "terminated")
+    return "time_limit" if totals["length"][i] >= limit else "truncated"
+
+
+def episode_rows(totals: dict[str, np.ndarray], dt: float, limit: int, has_root_x: bool) -> list[dict[str, Any]]:
+    """Per episode: control steps, seconds, terminated (fall, fault, off trajectory) or truncated (time
+    limit of ``limit`` steps, end of reference), why it ended, return, and, when the env has a root x, the
+    distance walked (root x at the end minus at the start, m) and mean speed (m/s)."""
+    rows = []
+    for i in range(len(totals["length"])):
+        steps = int(totals["length"][i])
+        terminated = bool(totals["terminated"][i] > 0)
+        row: dict[str, Any] = {
+            "episode": i,
+            "steps": steps,
+            "seconds": steps * dt,
+            "terminated": terminated,
+            "truncated": not terminated,
+            "end": _end(totals, i, limit),
+            "return": float(totals["return"][i]),
+        }
+        if has_root_x:
+            row["distance"] = float(totals["end_x"][i] - totals["start_x"][i])
+            row["mean_speed"] = row["distance"] / row["seconds"]
+        if "target_velocity" in totals:
+            row["mean_target_velocity"] = float(totals["target_velocity"][i] / steps)
+        rows.append(row)
+    return rows
+
+
+def root_x_qpos(env: Env) -> Optional[int]:
+    """qpos index of the x a distance is measured on: the leg's pelvis_tx, a free root joint's x, else None."""
+    if hasattr(env, "pelvis_tx_qpos"):
+        return int(env.pelvis_tx_qpos)
+    model = getattr(env, "model", None)
+    if model is not None and model.njnt and model.jnt_type[0] == mujoco.mjtJoint.mjJNT_FREE:
+        return int(model.jnt_qposadr[0])
+    return None
+
+
+# ----------------------------------------------------------------------------- trained policies
+
+NO_TIME_LIMIT = 10**9  # control steps: the env never truncates by time, the rollout length is the limit
+NO_TRAJECTORY_TERMINATION = 1e6  # rad: like MyoAssist's evaluator, a threshold no joint error reaches
+SOURCES = (
+    "a session folder (results/train_session_<time>), one of its trained_models/<step> folders, a MyoAssist "
+    "session folder (session_config.json, trained_models/model_*.zip) or a MyoAssist SB3 model zip"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedPolicy:
+    """A stored policy and the config it runs under (see :func:`load_trained`)."""
+
+    layout: networks.NetworkLayout
+    params: Any
+    stats: RunningStats
+    config: TrainSessionConfigBase
+    source: Path  # the checkpoint folder or model zip the weights came from
+    session: Path  # the session folder around it (outputs such as analyze_results/ go there)
+    base_dir: Optional[Path] = None  # the folder of the config file (model and reference paths resolve there)
+
+    def policy(self) -> Callable[[jax.Array], jax.Array]:
+        """Jitted deterministic policy: obs -> action in [-1, 1]."""
+        enabled = self.config.ppo_params.normalize_observation
+        return jax.jit(deterministic_policy(self.layout, self.params, self.stats, enabled))
+
+
+def session_of(source: Path) -> Path:
+    """The session folder of a ``trained_models/<step>`` checkpoint or model zip (else the zip's folder)."""
+    if source.parent.name == "trained_models":
+        return source.parents[1]
+    return source.parent if source.is_file() else source
+
+
+def load_trained(
+    path: Union[str, Path], config_file: Optional[Union[str, Path]] = None, overrides: Sequence[str] = ()
+) -> TrainedPolicy:
+    """Policy and config of a session, checkpoint, MyoAssist session or SB3 zip, with ``--config.*`` overrides.
+
+    The config is ``config_file`` when given, else the checkpoint's own, else the MyoAssist
+    session's ``session_config.json`` (read by :func:`checkpoint.restore_policy`).  The policy
+    keeps its own observation normalization whatever config it runs under.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"'{path}' does not exist. Give {SOURCES}.")
+    layout, params, stats, meta = checkpoint.restore_policy(path)
+    source = Path(meta["source"])
+    session = session_of(source)
+    if config_file is not None:
+        config, base_dir = load_config(config_file, overrides), Path(config_file).parent
+    elif "config" in meta:
+        config, base_dir = config_from_dict(apply_overrides(meta["config"], overrides), session), session
+    else:
+        raise CheckpointError(
+            f"'{source}' comes without a usable config (no session_config.json around it, or one that does not "
+            "load here): give the config it was trained with, --config <session_config.json or preset JSON>."
+        )
+    ppo = dataclasses.replace(config.ppo_params, normalize_observation=bool(meta["normalize_observation"]))
+    return TrainedPolicy(layout, params, stats, dataclasses.replace(config, ppo_params=ppo), source, session, base_dir)
+
+
+def without_trajectory_termination(config: TrainSessionConfigBase) -> TrainSessionConfigBase:
+    """The config with the off-trajectory termination off (as MyoAssist evaluates): episodes end on a fall."""
+    if not hasattr(config.env_params, "out_of_trajectory_threshold"):
+        return config
+    env = dataclasses.replace(config.env_params, out_of_trajectory_threshold=NO_TRAJECTORY_TERMINATION)
+    return dataclasses.replace(config, env_params=env)
+
+
+def evaluate_policy(
+    path: Union[str, Path],
+    *,
+    config: Optional[Union[str, Path]] = None,
+    overrides: Sequence[str] = (),
+    episodes: int = 5,
+    seconds: float = 10.0,
+    backend: Optional[str] = None,
+    seed: int = 0,
+    keep_trajectory_termination: bool = False,
+) -> list[dict[str, Any]]:
+    """Runs ``episodes`` deterministic episodes of a stored policy in one jitted batch; one row each.
+
+    Episode i starts from its own RNG (``fold_in(seed, i)``: a random reference start, as
+    MyoAssist) and ends on a fall or after ``seconds``; the off-trajectory termination
+    is off unless ``keep_trajectory_termination``.  ``backend`` ('cpu', 'mjx') replaces
+    the config's physics backend.  Rows: see :func:`episode_rows`.
+    """
+    if episodes < 1 or seconds <= 0:
+        raise ConfigError(f"Need at least one episode and a positive duration; got {episodes} episodes, {seconds} s.")
+    backend_override = ["--config.env_params.physics_backend", backend] if backend else []
+    trained = load_trained(path, config, [*overrides, *backend_override])
+    cfg = trained.config if keep_trajectory_termination else without_trajectory_termination(trained.config)
+    cfg = dataclasses.replace(
+        cfg, env_params=dataclasses.replace(cfg.env_params, custom_max_episode_steps=NO_TIME_LIMIT)
+    )
+    env = make(cfg, trained.base_dir)
+    steps = max(1, round(seconds / env.dt))
+    cfg = dataclasses.replace(cfg, evaluate_param_list=[EvaluateParams(num_timesteps=steps, num_envs=episodes)])
+    return Evaluator(cfg, trained.layout, env).episodes(trained.params, trained.stats, seed)
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    rest, overrides = split_overrides(argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m mjx_myoassist.evaluate",
+        description="Deterministic episodes of a trained policy in one jitted batch: steps, fall or time limit, "
+        "distance walked, mean speed, return. Overrides: --config.<key> VALUE (e.g. "
+        "--config.env_params.max_target_velocity 1.5).",
+    )
+    parser.add_argument("path", help=SOURCES)
+    parser.add_argument("--config", default=None, help="config JSON to run under (needed for a bare SB3 zip)")
+    parser.add_argument("--episodes", type=int, default=5, help="episodes, evaluated at once (default 5)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="time limit per episode in s (default 10)")
+    parser.add_argument("--backend", choices=[b for b in PHYSICS_BACKENDS if b != "auto"], default=None,
+                        help="physics backend (default: the config's)")  # fmt: skip
+    parser.add_argument("--myoassist-root", default=None, help="MyoAssist checkout whose model_path to load")
+    parser.add_argument("--seed", type=int, default=0, help="base seed; episode i uses its own RNG from it")
+    parser.add_argument("--json", default=None, help="write the settings and per-episode rows to this file")
+    parser.add_argument("--keep-trajectory-termination", action="store_true",
+                        help="keep the off-trajectory termination (off by default, as in MyoAssist)")  # fmt: skip
+    args = parser.parse_args(rest)
+    if args.myoassist_root:
+        overrides += ["--config.env_params.myoassist_root", args.myoassist_root]
+    return args, overrides
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A short text table of :func:`episode_rows`."""
+    walked = "distance" in rows[0]
+    lines = ["episode  steps  seconds  end              return" + ("  distance(m)  speed(m/s)" if walked else "")]
+    for r in rows:
+        line = f"{r['episode']:>7}  {r['steps']:>5}  {r['seconds']:>7.2f}  {r['end']:<15}  {r['return']:>6.2f}"
+        lines.append(line + (f"  {r['distance']:>11.2f}  {r['mean_speed']:>10.3f}" if walked else ""))
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    import sys
+
+    from mjx_myoassist import enable_compilation_cache
+
+    try:
+        args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
+        enable_compilation_cache()
+        rows = evaluate_policy(
+            args.path, config=args.config, overrides=overrides, episodes=args.episodes, seconds=args.seconds,
+            backend=args.backend, seed=args.seed, keep_trajectory_termination=args.keep_trajectory_termination,
+        )  # fmt: skip
+    except (ConfigError, CheckpointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(format_table(rows))
+    if args.json:
+        settings = {**{k: v for k, v in vars(args).items() if k != "json"}, "overrides": overrides}
+        Path(args.json).write_text(json.dumps({"settings": settings, "episodes": rows}, indent=1))
+        print(f"json: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,14 +1,18 @@
 import json
+import os
+import shutil
+import subprocess
+import sys
 
 import jax
 import numpy as np
 import pytest
 
 from mjx_myoassist.config import load_config
-from mjx_myoassist.evaluate import Evaluator
+from mjx_myoassist.evaluate import Evaluator, evaluate_policy, main
 from mjx_myoassist.ppo import networks
 from mjx_myoassist.ppo.normalizer import RunningStats
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, ROOT, SMALL_POINTMASS, fixture_path
 
 ENTRIES = json.dumps(
     [
@@ -54,3 +58,100 @@ def test_evaluation_is_deterministic(evaluator):
     params = networks.init_params(layout, jax.random.PRNGKey(1))
     stats = RunningStats.create(layout.observation_size)
     assert ev.run(params, stats, seed=3) == ev.run(params, stats, seed=3)
+
+
+# ----------------------------------------------------------------------------- evaluating stored policies
+
+PUBLISHED = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
+SURROGATE = "recorded/surrogate_short_reference_gait.npz"
+EPISODE_FIELDS = {"episode", "steps", "seconds", "terminated", "truncated", "end", "return", "distance", "mean_speed"}
+
+
+@pytest.fixture(scope="module")
+def leg_session(tmp_path_factory):
+    """A session of the tiny leg preset holding its untrained (random) policy."""
+    from mjx_myoassist.session import Session
+
+    config = load_config(CONFIGS / "test.json", ["--config.env_params.physics_backend", "cpu"])
+    session = Session(config, results_dir=tmp_path_factory.mktemp("leg"))
+    session.save_checkpoint()
+    return session.dir
+
+
+@pytest.mark.slow
+def test_cli_writes_json_with_every_episode(leg_session, tmp_path):
+    out_file = tmp_path / "eval.json"
+    out = subprocess.run(
+        [sys.executable, "-m", "mjx_myoassist.evaluate", str(leg_session), "--episodes", "3", "--seconds", "0.5",
+         "--backend", "cpu", "--json", str(out_file)],
+        cwd=ROOT, env={**os.environ, "JAX_PLATFORMS": "cpu"}, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "distance(m)" in out.stdout and "speed(m/s)" in out.stdout
+    result = json.loads(out_file.read_text())
+    assert result["settings"]["episodes"] == 3 and result["settings"]["backend"] == "cpu"
+    rows = result["episodes"]
+    assert [r["episode"] for r in rows] == [0, 1, 2]
+    for r in rows:
+        assert EPISODE_FIELDS <= r.keys()
+        assert 1 <= r["steps"] <= 15 and r["truncated"] == (not r["terminated"])
+        assert r["end"] == ("time_limit" if r["steps"] == 15 else "fell")  # no off-trajectory end by default
+        assert r["mean_speed"] == pytest.approx(r["distance"] / r["seconds"])
+        assert r["mean_target_velocity"] == pytest.approx(1.25)
+        assert np.isfinite(r["return"]) and 0.0 < r["distance"] < 3.0
+
+
+def test_trajectory_termination_is_off_by_default_and_kept_on_request(leg_session):
+    tight = ["--config.env_params.out_of_trajectory_threshold", "0.01"]
+    kwargs = {"overrides": tight, "episodes": 2, "seconds": 0.5, "backend": "cpu"}
+    default = evaluate_policy(leg_session, **kwargs)
+    kept = evaluate_policy(leg_session, keep_trajectory_termination=True, **kwargs)
+    assert all(r["end"] != "off_trajectory" for r in default)
+    assert all(r["end"] == "off_trajectory" and r["terminated"] for r in kept)
+    assert sum(r["steps"] for r in kept) < sum(r["steps"] for r in default)
+
+
+def test_each_episode_has_its_own_rng(leg_session):
+    two = evaluate_policy(leg_session, episodes=2, seconds=0.3, backend="cpu", seed=5)
+    three = evaluate_policy(leg_session, episodes=3, seconds=0.3, backend="cpu", seed=5)
+    assert three[:2] == two  # episode i does not depend on how many run beside it
+    assert len({r["return"] for r in three}) == 3  # different reference starts
+
+
+def test_pointmass_session_evaluates_without_distance(tmp_path):
+    from mjx_myoassist.session import Session
+
+    session = Session(load_config(CONFIGS / "pointmass.json", SMALL_POINTMASS), results_dir=tmp_path)
+    session.save_checkpoint()
+    rows = evaluate_policy(session.dir, episodes=2, seconds=0.5)
+    assert [r["steps"] for r in rows] == [10, 10]  # dt = 5 x 10 ms; the mass stays inside the arena
+    assert "distance" not in rows[0] and "mean_speed" not in rows[0]
+
+
+def test_missing_path_is_explained(tmp_path, capsys):
+    assert main([str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "session folder" in err and "zip" in err
+
+
+def test_bare_zip_without_config_asks_for_one(tmp_path, capsys):
+    bare = tmp_path / "model.zip"
+    shutil.copy(fixture_path(f"{PUBLISHED}/trained_models/model_19939328.zip"), bare)
+    assert main([str(bare)]) == 2
+    assert "--config" in capsys.readouterr().err
+
+
+def test_published_myoassist_session(tmp_path):
+    """MyoAssist's published tutorial session (SB3 zip + session_config.json) evaluates from the command line."""
+    session = fixture_path(f"{PUBLISHED}/session_config.json").parent
+    out_file = tmp_path / "published.json"
+    argv = [str(session), "--config.env_params.reference_data_path", str(fixture_path(SURROGATE)),
+            "--backend", "cpu", "--episodes", "2", "--seconds", "1", "--json", str(out_file)]  # fmt: skip
+    assert main(argv) == 0
+    rows = json.loads(out_file.read_text())["episodes"]
+    assert len(rows) == 2
+    for r in rows:
+        assert EPISODE_FIELDS <= r.keys() and 1 <= r["steps"] <= 30
+        assert r["truncated"] == (not r["terminated"]) and r["end"] in ("time_limit", "fell")
+        assert r["mean_target_velocity"] == pytest.approx(1.25)  # the published session's fixed target
+        assert np.isfinite(r["distance"]) and np.isfinite(r["return"])

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import pytest
 
 from mjx_myoassist.config import load_config
 from mjx_myoassist.session import Session
-from tests.conftest import CONFIGS, ROOT
+from tests.conftest import CONFIGS, ROOT, fixture_path
 
 LONG_EPISODE = ["--config.env_params.out_of_trajectory_threshold", "10", "--config.env_params.safe_height", "0.3",
                 "--config.env_params.physics_backend", "cpu"]  # fmt: skip
@@ -59,3 +60,37 @@ def test_realtime_without_display_is_explained(session):
 def test_render_of_a_missing_checkpoint(tmp_path):
     out = run_render(tmp_path)
     assert out.returncode == 2 and "no meta.json" in out.stderr.replace("has no", "no")
+
+
+PUBLISHED = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
+
+
+def test_render_turns_trajectory_termination_off_unless_kept(session):
+    from mjx_myoassist.analysis.session_report import render_session
+
+    tight = ["--config.env_params.out_of_trajectory_threshold", "0.01"]
+    default = render_session(session, steps=15, video=False, overrides=tight).trajectory
+    kept = render_session(session, steps=15, video=False, overrides=tight, keep_trajectory_termination=True).trajectory
+    assert kept.terminated and kept.metrics["off_trajectory"][-1] == 1.0
+    assert default.metrics["off_trajectory"].sum() == 0 and default.steps > kept.steps
+
+
+def test_render_replays_a_myoassist_session(tmp_path):
+    """MyoAssist's published session (SB3 zip + session_config.json) goes through the same loading path."""
+    from mjx_myoassist.analysis.session_report import render_session
+
+    published = fixture_path(f"{PUBLISHED}/session_config.json").parent
+    copy = shutil.copytree(published, tmp_path / published.name)  # outputs go next to the session
+    surrogate = fixture_path("recorded/surrogate_short_reference_gait.npz")
+    reference = ["--config.env_params.reference_data_path", str(surrogate)]
+    result = render_session(copy, steps=10, video=False, overrides=reference)
+    assert result.checkpoint.name == "model_19939328.zip" and result.session == copy
+    assert 1 <= result.trajectory.steps <= 10 and result.trajectory.obs.shape[1] == 44
+    assert (copy / "analyze_results" / "gait_metrics.json").is_file()
+
+
+def test_render_of_a_bare_zip_asks_for_a_config(tmp_path):
+    bare = tmp_path / "model.zip"
+    shutil.copy(fixture_path(f"{PUBLISHED}/trained_models/model_19939328.zip"), bare)
+    out = run_render(bare, "--no-video")
+    assert out.returncode == 2 and "--config" in out.stderr

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, Union
 
 from mjx_myoassist.analysis.report import analyze
 from mjx_myoassist.analysis.trajectory import export_keyframes
 from mjx_myoassist.analysis.video import write_video
-from mjx_myoassist.cpu.replay import Trajectory, load_checkpoint_config, make, replay_config, run_episode
-from mjx_myoassist.ppo.checkpoint import load_policy
+from mjx_myoassist.cpu.replay import Trajectory, make, replay_config, run_episode
+from mjx_myoassist.evaluate import load_trained, without_trajectory_termination
 
 
 @dataclasses.dataclass
@@ -25,11 +26,6 @@ class RenderResult:
     keyframes: Optional[Path]
 
 
-def session_of(checkpoint_dir: Path) -> Path:
-    """The session folder of a ``trained_models/<step>`` checkpoint (or the folder itself)."""
-    return checkpoint_dir.parents[1] if checkpoint_dir.parent.name == "trained_models" else checkpoint_dir
-
-
 def render_session(
     path: Union[str, Path],
     out: Optional[Union[str, Path]] = None,
@@ -39,18 +35,26 @@ def render_session(
     height: int = 360,
     video: bool = True,
     export_trajectory: Optional[Union[str, Path]] = None,
+    config_file: Optional[Union[str, Path]] = None,
+    overrides: Sequence[str] = (),
+    keep_trajectory_termination: bool = False,
 ) -> RenderResult:
-    """Replays a session's newest checkpoint (or a checkpoint) on CPU MuJoCo and writes the outputs."""
-    ckpt, config = load_checkpoint_config(path)
+    """Replays a session's newest checkpoint (or a checkpoint, a MyoAssist session or SB3 zip) on CPU MuJoCo
+    and writes the outputs.  As in MyoAssist, the off-trajectory termination is off unless
+    ``keep_trajectory_termination``: the episode ends on a fall or after ``steps``.  ``config_file`` and
+    ``overrides`` as in :func:`mjx_myoassist.evaluate.load_trained`."""
+    trained = load_trained(path, config_file, overrides)
+    config = trained.config if keep_trajectory_termination else without_trajectory_termination(trained.config)
+    ckpt = trained.source
     entry = config.evaluate_param_list[0] if config.evaluate_param_list else None
     steps = steps or (entry.num_timesteps if entry else 300)
-    env = make(replay_config(config, steps))
-    traj = run_episode(env, load_policy(ckpt), seed, steps)
-    session = session_of(ckpt)
+    env = make(replay_config(config, steps), trained.base_dir)
+    traj = run_episode(env, trained.policy(), seed, steps)
+    session = trained.session
     out_dir = session / "analyze_results"
     video_path = None
     if video:
-        name = "episode_-1.mp4" if config.env_params.env_id == "humanoid-v0" else f"replay_{ckpt.name}.mp4"
+        name = "episode_-1.mp4" if config.env_params.env_id == "humanoid-v0" else f"replay_{ckpt.stem}.mp4"
         video_path = write_video(
             traj,
             out or out_dir / name,
@@ -62,6 +66,7 @@ def render_session(
         )
     log_path = session / "train_log.json"
     train_log = json.loads(log_path.read_text()) if log_path.is_file() else []
+    train_log = train_log if isinstance(train_log, list) else []  # MyoAssist's own log has another layout
     report = analyze(traj, out_dir, traj.reference, train_log, entry.max_target_velocity if entry else None)
     keyframes = None
     if export_trajectory:
