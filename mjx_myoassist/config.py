@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
+import os
 import types
 import typing
 import warnings
@@ -45,6 +47,14 @@ PHYSICS_BACKENDS = ("auto", "mjx", "cpu")
 class LoggerParams:
     logging_frequency: int = _doc(8, "Log and checkpoint every this many PPO rollouts (epochs).")
     evaluate_frequency: int = _doc(0, "Run the evaluation batches every this many rollouts; 0 = only at the end.")
+    keep_last: int = _doc(
+        5, "Checkpoints kept: the newest this many, plus the best by evaluation (evaluations.json); 0 = keep all."
+    )
+    save_env_state: bool = _doc(
+        True,
+        "Store every env's physics state in checkpoints, so a resume continues the same episodes exactly. false "
+        "keeps checkpoints small (the leg's state is ~68 KB per env) and a resume starts fresh episodes.",
+    )
 
 
 @dataclass
@@ -75,7 +85,16 @@ class EnvParams:
     physics_sim_framerate: int = _doc(1200, "Physics rate in Hz; substeps = physics_sim_framerate / control_framerate.")
     custom_max_episode_steps: int = _doc(1000, "Truncate episodes after this many control steps.")
     model_path: str = _doc(
-        "", "MyoAssist model path (models/22muscle_2D/myoLeg22_2D_<DEVICE>.xml) or a model id; mapped to model_id."
+        "",
+        "MyoAssist model path (models/22muscle_2D/myoLeg22_2D_<DEVICE>.xml, models/26muscle_3D/myoLeg26_<DEVICE>.xml): "
+        "the file is looked up under myoassist_root, then the config's folder, then the working directory; when it "
+        "is absent the embedded assist-sim model of that device runs (with a notice). A model id also works.",
+    )
+    myoassist_root: str = _doc("", "Folder of a MyoAssist checkout; model_path is looked up there first.")
+    mjx_ready_edits: bool = _doc(
+        True,
+        "Apply the MJX-ready edits to a MyoAssist model (foot contact spheres, solver; docs/models.md). "
+        "false = MyoAssist's original mesh contacts and solver, which only the cpu physics backend can run.",
     )
     model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
     prev_trained_policy_path: Optional[str] = _doc(
@@ -400,7 +419,14 @@ def _parse_override_value(text: str) -> Any:
         return text
 
 
+def _require_object(data: Any, where: str) -> None:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a JSON object {{...}}, got {data!r}. Start from a preset, e.g. 'test'.")
+
+
 def _config_class(data: dict[str, Any]) -> type[TrainSessionConfigBase]:
+    _require_object(data, "The config's top level")
+    _require_object(data.get("env_params", {}), "'env_params'")
     env_id = data.get("env_params", {}).get("env_id", EnvParams.env_id)
     if env_id not in CONFIG_CLASS_BY_ENV_ID:
         raise ConfigError(
@@ -478,36 +504,183 @@ def _under_free_dict(key: str, cls: type) -> bool:
 
 
 def config_from_dict(data: dict[str, Any], base_dir: Optional[Path] = None) -> TrainSessionConfigBase:
-    """Builds and validates a config from a MyoAssist-schema dict."""
+    """Builds and validates a config from a MyoAssist-schema dict; relative paths resolve against ``base_dir``,
+    then the working directory, and are stored absolute (:func:`resolve_path`)."""
     cls = _config_class(data)
     if cls in (HumanoidTrainSessionConfig, PointMassTrainSessionConfig):
         defaults = dataclasses.asdict(cls().env_params)
         data = {**data, "env_params": {**defaults, **data.get("env_params", {})}}
     config = _build(cls, data)
-    validate(config, base_dir)
+    validate(config)
+    resolve_config_paths(config.env_params, [base_dir] if base_dir is not None else [])
     return config
 
 
+PRESETS_DIR = Path(__file__).resolve().parent / "configs"
+
+
+def preset_names() -> list[str]:
+    """Names of the packaged presets (``load_config`` and ``--config`` accept them)."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.json"))
+
+
+def find_config(name_or_path: Union[str, Path]) -> Path:
+    """A config file: an existing path, else the packaged preset of that name ('test', 'test.json' or
+    'configs/test.json', so the README's commands work from any folder and from an installed package)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    preset = PRESETS_DIR / f"{path.stem}.json"
+    if str(path.parent) in (".", "configs") and path.suffix in ("", ".json") and preset.is_file():
+        return preset
+    raise ConfigError(
+        f"Config '{name_or_path}' not found. Give a JSON file or a preset name: {', '.join(preset_names())}."
+    )
+
+
 def load_config(path: Union[str, Path], overrides: typing.Sequence[str] = ()) -> TrainSessionConfigBase:
-    """Loads a JSON preset, applies dotted overrides and validates the result."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Config file '{path}' not found. Presets live in configs/ (e.g. configs/test.json).")
+    """Loads a JSON config (a path or a preset name), applies dotted overrides and validates the result."""
+    path = find_config(path)
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ConfigError(f"Config file '{path}' is not valid JSON: {err}.") from err
+    _require_object(data, f"The top level of '{path}'")
     return config_from_dict(apply_overrides(data, overrides), path.parent)
 
 
 # ----------------------------------------------------------------------------- validation
 
+MYOASSIST_DEFAULT_REFERENCE = "rl_train/reference_data/short_reference_gait.npz"
+CAMERA_TYPES = ("follow", "fixed", "average_speed")  # average_speed: MyoAssist's analyzer camera
 
-def validate(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) -> None:
-    """Checks cross-field consistency; raises ConfigError with the fix."""
+# A check returns the error message for a bad value of ``key``, or None when the value is fine.
+Check = typing.Callable[[str, Any], Optional[str]]
+
+
+def _bounds(low: Optional[float] = None, high: Optional[float] = None, above: bool = False) -> Check:
+    """Value >= low (> low when ``above``) and <= high; NaN fails."""
+    parts = [f"> {low}" if above else f">= {low}"] if low is not None else []
+    need = " and ".join(parts + ([f"<= {high}"] if high is not None else []))
+
+    def check(key: str, value: Any) -> Optional[str]:
+        ok = (low is None or (value > low if above else value >= low)) and (high is None or value <= high)
+        return None if ok else f"{key} = {value!r} is out of range: it must be {need}"
+
+    return check
+
+
+def _one_of(options: tuple[str, ...]) -> Check:
+    def check(key: str, value: Any) -> Optional[str]:
+        if value in options:
+            return None
+        return f"{key} '{value}' is unknown.{_did_you_mean(str(value), options)} Use one of {options}"
+
+    return check
+
+
+def _layer_sizes(key: str, value: dict[str, list[int]]) -> Optional[str]:
+    bad = next((name for name, sizes in value.items() if any(width < 1 for width in sizes)), None)
+    return f"{key}.{bad} = {value[bad]}: every layer size must be >= 1, e.g. [64, 64]" if bad else None
+
+
+_POSITIVE, _NON_NEGATIVE, _AT_LEAST_ONE, _FRACTION = _bounds(0, above=True), _bounds(0), _bounds(1), _bounds(0, 1)
+
+# (section class, field) -> range check; subclasses inherit their parents' checks.
+FIELD_CHECKS: dict[tuple[type, str], Check] = {
+    (TrainSessionConfigBase, "total_timesteps"): _AT_LEAST_ONE,
+    (LoggerParams, "logging_frequency"): _AT_LEAST_ONE,
+    (LoggerParams, "evaluate_frequency"): _NON_NEGATIVE,
+    (EnvParams, "num_envs"): _AT_LEAST_ONE,
+    (EnvParams, "seed"): _bounds(0, 2**32 - 1),
+    (EnvParams, "control_framerate"): _AT_LEAST_ONE,
+    (EnvParams, "physics_sim_framerate"): _AT_LEAST_ONE,
+    (EnvParams, "custom_max_episode_steps"): _AT_LEAST_ONE,
+    (EnvParams, "physics_backend"): _one_of(PHYSICS_BACKENDS),
+    (EnvParams, "num_threads"): _NON_NEGATIVE,
+    (ImitationEnvParams, "out_of_trajectory_threshold"): _POSITIVE,
+    (ImitationEnvParams, "min_target_velocity"): _NON_NEGATIVE,
+    (ImitationEnvParams, "min_target_velocity_period"): _POSITIVE,
+    (ImitationEnvParams, "velocity_mode"): _one_of(VELOCITY_MODES),
+    (ImitationEnvParams, "lumbar_joint_damping_value"): _NON_NEGATIVE,
+    (ImitationEnvParams, "terrain_type"): _one_of(TERRAIN_TYPES),
+    (ImitationEnvParams, "terrain_curriculum_steps"): _NON_NEGATIVE,
+    (HumanoidEnvParams, "frame_skip"): _AT_LEAST_ONE,
+    (HumanoidEnvParams, "framerate"): _AT_LEAST_ONE,
+    (HumanoidEnvParams, "reset_noise_scale"): _NON_NEGATIVE,
+    (HumanoidEnvParams, "target_height"): _POSITIVE,
+    (PointMassEnvParams, "frame_skip"): _AT_LEAST_ONE,
+    (PointMassEnvParams, "start_range"): _POSITIVE,
+    (PPOParams, "learning_rate"): _POSITIVE,
+    (PPOParams, "n_steps"): _AT_LEAST_ONE,
+    (PPOParams, "batch_size"): _AT_LEAST_ONE,
+    (PPOParams, "n_epochs"): _AT_LEAST_ONE,
+    (PPOParams, "gamma"): _FRACTION,
+    (PPOParams, "gae_lambda"): _FRACTION,
+    (PPOParams, "clip_range"): _POSITIVE,
+    (PPOParams, "clip_range_vf"): _POSITIVE,
+    (PPOParams, "ent_coef"): _NON_NEGATIVE,
+    (PPOParams, "vf_coef"): _NON_NEGATIVE,
+    (PPOParams, "max_grad_norm"): _POSITIVE,
+    (PPOParams, "target_kl"): _POSITIVE,
+    (CustomPolicyParams, "net_arch"): _layer_sizes,
+    (EvaluateParams, "num_timesteps"): _AT_LEAST_ONE,
+    (EvaluateParams, "min_target_velocity"): _NON_NEGATIVE,
+    (EvaluateParams, "target_velocity_period"): _POSITIVE,
+    (EvaluateParams, "velocity_mode"): _one_of(VELOCITY_MODES),
+    (EvaluateParams, "cam_type"): _one_of(CAMERA_TYPES),
+    (EvaluateParams, "cam_distance"): _POSITIVE,
+    (EvaluateParams, "num_envs"): _AT_LEAST_ONE,
+}
+# (section class, lower field, upper field): lower <= upper.
+ORDERED_FIELDS: tuple[tuple[type, str, str], ...] = (
+    (ImitationEnvParams, "min_target_velocity", "max_target_velocity"),
+    (ImitationEnvParams, "min_target_velocity_period", "max_target_velocity_period"),
+    (EvaluateParams, "min_target_velocity", "max_target_velocity"),
+)
+
+
+def _field_check(cls: type, name: str) -> Optional[Check]:
+    return next((FIELD_CHECKS[(c, name)] for c in cls.__mro__ if (c, name) in FIELD_CHECKS), None)
+
+
+def _check_section(node: Any, where: str) -> None:
+    """FIELD_CHECKS and ORDERED_FIELDS for one dataclass section."""
+    for f in dataclasses.fields(node):
+        value, key = getattr(node, f.name), f"{where}.{f.name}" if where else f.name
+        check = _field_check(type(node), f.name)
+        message = check(key, value) if check is not None and value is not None else None
+        if message:
+            default = f" (default: {f.default!r})" if f.default not in (dataclasses.MISSING, None) else ""
+            raise ConfigError(f"{message}{default}.")
+    for cls, low, high in ORDERED_FIELDS:
+        if isinstance(node, cls) and getattr(node, low) > getattr(node, high):
+            raise ConfigError(
+                f"{where}.{low} ({getattr(node, low)}) must be <= {where}.{high} ({getattr(node, high)}); "
+                "swap them or make them equal."
+            )
+
+
+def check_fields(node: Any, where: str = "") -> None:
+    """Range-checks every field of a config tree and requires every number to be finite."""
+    if dataclasses.is_dataclass(node):
+        _check_section(node, where)
+        for f in dataclasses.fields(node):
+            check_fields(getattr(node, f.name), f"{where}.{f.name}" if where else f.name)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            check_fields(value, f"{where}[{i}]")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            check_fields(value, f"{where}.{key}")
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(f"{where} = {node} must be a finite number.")
+
+
+def validate(config: TrainSessionConfigBase) -> None:
+    """Checks every field's range and the cross-field consistency; raises ConfigError with the fix."""
+    check_fields(config)
     env, ppo = config.env_params, config.ppo_params
-    if env.num_envs < 1:
-        raise ConfigError("env_params.num_envs must be >= 1.")
     if config.rollout_size < ppo.batch_size:
         raise ConfigError(
             f"ppo_params.n_steps * env_params.num_envs = {ppo.n_steps} * {env.num_envs} = {config.rollout_size} "
@@ -522,61 +695,77 @@ def validate(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) ->
             f"ppo_params.batch_size = {ppo.batch_size} must be a multiple of env_params.num_envs = {env.num_envs} "
             "(every minibatch takes the same number of steps from each env)."
         )
-    if env.physics_backend not in PHYSICS_BACKENDS:
-        raise ConfigError(f"env_params.physics_backend must be one of {PHYSICS_BACKENDS}, got '{env.physics_backend}'.")
-    if env.prev_trained_policy_path and not _resolve(env.prev_trained_policy_path, base_dir).exists():
+    if isinstance(env, ImitationEnvParams) and env.physics_sim_framerate % env.control_framerate:
         raise ConfigError(
-            f"env_params.prev_trained_policy_path '{env.prev_trained_policy_path}' does not exist. "
-            "Point it at a trained_models/<step> folder of an earlier session."
+            f"env_params.physics_sim_framerate ({env.physics_sim_framerate}) must be a multiple of "
+            f"env_params.control_framerate ({env.control_framerate}), e.g. 1200 for 30 Hz control."
         )
-    if isinstance(env, ImitationEnvParams):
-        _validate_imitation(env, base_dir)
-    if isinstance(env, HumanoidEnvParams) and env.frame_skip < 1:
-        raise ConfigError("env_params.frame_skip must be >= 1.")
-    for i, entry in enumerate(config.evaluate_param_list):
-        if entry.velocity_mode not in VELOCITY_MODES:
-            raise ConfigError(f"evaluate_param_list[{i}].velocity_mode must be one of {VELOCITY_MODES}.")
     info = config.policy_params.custom_policy_params.net_indexing_info
     if info:
         check_net_indexing(info, config.policy_params.custom_policy_params.net_arch)
 
 
-def _resolve(path: str, base_dir: Optional[Path]) -> Path:
-    p = Path(path)
-    if p.exists() or p.is_absolute() or base_dir is None:
-        return p
-    return base_dir / p if (base_dir / p).exists() else p
+# ----------------------------------------------------------------------------- paths
 
 
-MYOASSIST_DEFAULT_REFERENCE = "rl_train/reference_data/short_reference_gait.npz"
+def path_candidates(path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = ()) -> list[Path]:
+    """Where a config path is looked for, in order: itself if absolute, else under each base folder, then under
+    the working directory."""
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return [p]
+    out: list[Path] = []
+    for folder in [*base_dirs, Path.cwd()]:
+        candidate = Path(os.path.abspath(Path(folder) / p))
+        if candidate not in out:
+            out.append(candidate)
+    return out
 
 
-def _validate_imitation(env: ImitationEnvParams, base_dir: Optional[Path]) -> None:
-    if env.physics_sim_framerate % env.control_framerate:
-        raise ConfigError(
-            f"env_params.physics_sim_framerate ({env.physics_sim_framerate}) must be a multiple of "
-            f"control_framerate ({env.control_framerate})."
-        )
-    if env.velocity_mode not in VELOCITY_MODES:
-        raise ConfigError(f"env_params.velocity_mode must be one of {VELOCITY_MODES}, got '{env.velocity_mode}'.")
-    if env.terrain_type not in TERRAIN_TYPES:
-        raise ConfigError(
-            f"env_params.terrain_type '{env.terrain_type}' is unknown.{_did_you_mean(env.terrain_type, TERRAIN_TYPES)}"
-            f" Use one of {TERRAIN_TYPES}."
-        )
-    if env.min_target_velocity > env.max_target_velocity:
-        raise ConfigError("env_params.min_target_velocity must be <= max_target_velocity.")
-    ref = env.reference_data_path
-    if ref and ref != MYOASSIST_DEFAULT_REFERENCE and not _resolve(ref, base_dir).is_file():
-        raise ConfigError(
-            f"env_params.reference_data_path '{ref}' not found. Give an .npz/.json reference in MyoAssist format, "
-            "or leave it empty for the packaged default reference."
-        )
+def find_path(path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = ()) -> Optional[Path]:
+    """The first existing :func:`path_candidates` entry (absolute), or None."""
+    return next((c for c in path_candidates(path, base_dirs) if c.exists()), None)
 
 
-def resolve_path(path: str, base_dir: Optional[Path] = None) -> Path:
-    """A path as written in a config, relative to the config file when it exists there."""
-    return _resolve(path, base_dir)
+def resolve_path(
+    path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = (), key: str = "path", fix: str = ""
+) -> Path:
+    """:func:`find_path`, or a ConfigError naming ``key`` and every place looked at.
+
+    This one rule serves both validation and use: :func:`load_config` passes the config's folder and stores the
+    absolute result in the config, so what was checked is what is opened, from any working directory.
+    """
+    found = find_path(path, base_dirs)
+    if found is None:
+        tried = ", ".join(str(c) for c in path_candidates(path, base_dirs))
+        raise ConfigError(f"{key} '{path}' not found (looked for {tried}). {fix}".rstrip())
+    return found
+
+
+# env_params field -> (must it be a file, how to fix it)
+PATH_FIELDS: dict[str, tuple[bool, str]] = {
+    "prev_trained_policy_path": (
+        False,
+        "Point it at an earlier session, one of its trained_models/<step> folders, or a MyoAssist model .zip.",
+    ),
+    "reference_data_path": (
+        True,
+        "Give an .npz/.json reference in MyoAssist format, or leave it empty for the packaged default reference.",
+    ),
+}
+
+
+def resolve_config_paths(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]] = ()) -> None:
+    """Replaces the env's file paths by the absolute paths they resolve to (see :func:`resolve_path`)."""
+    for name, (must_be_file, fix) in PATH_FIELDS.items():
+        value = getattr(env, name, None)
+        if value in (None, "", MYOASSIST_DEFAULT_REFERENCE):
+            continue
+        key = f"env_params.{name}"
+        path = resolve_path(value, base_dirs, key, fix)
+        if must_be_file and not path.is_file():
+            raise ConfigError(f"{key} '{value}' is {path}, which is not a file. {fix}")
+        setattr(env, name, str(path))
 
 
 # ----------------------------------------------------------------------------- net indexing
@@ -642,6 +831,22 @@ def action_mapping(spec: dict[str, Any], where: str) -> tuple[list[int], list[in
     return net, act, const
 
 
+def _check_indexing_shape(info: dict[str, Any], where: str) -> None:
+    """Each network is an object whose 'observation' (and, for actors, 'action') is a list of typed entries."""
+    for name, spec in info.items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}.{name} must be an object with 'observation' and 'action' lists, got {spec!r}.")
+        if name != "common_critic" and not spec.get("action"):
+            raise ConfigError(f"{where}.{name} writes no action: give it an 'action' list, or remove the network.")
+        for part in ("observation", "action"):
+            entries = spec.get(part, [])
+            if not isinstance(entries, list):
+                raise ConfigError(f"{where}.{name}.{part} must be a list of {{'type': ...}} entries, got {entries!r}.")
+            for i, entry in enumerate(entries):
+                if not (isinstance(entry, dict) and "type" in entry):
+                    raise ConfigError(f"{where}.{name}.{part}[{i}] must be an object with a 'type', got {entry!r}.")
+
+
 def check_net_indexing(
     info: dict[str, Any],
     net_arch: dict[str, list[int]],
@@ -652,6 +857,7 @@ def check_net_indexing(
     where = "policy_params.custom_policy_params.net_indexing_info"
     if "common_critic" not in info:
         raise ConfigError(f"{where} needs a 'common_critic' entry with its observation slices.")
+    _check_indexing_shape(info, where)
     mapped: dict[int, str] = {}
     fixed: dict[int, str] = {}
     for name, spec in info.items():

@@ -36,11 +36,11 @@ def test_model_path_mapping():
     assert model_id_from_path("models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml") == "myolegs22_tutorial"
     assert model_id_from_path("models/22muscle_2D/myoLeg22_2D_BASELINE.xml") == "myolegs22_baseline"
     assert model_id_from_path("humanoid") == "humanoid"
-    with pytest.raises(UnknownModelError, match="DEPHY.*no MJX-ready model yet"):
+    with pytest.raises(UnknownModelError, match="DEPHY.*no embedded equivalent.*--myoassist-root"):
         model_id_from_path("models/22muscle_2D/myoLeg22_2D_DEPHY.xml")
-    with pytest.raises(UnknownModelError, match="26-muscle 3D"):
+    with pytest.raises(UnknownModelError, match="26-muscle 3D leg has no embedded equivalent"):
         model_id_from_path("models/26muscle_3D/myoLeg26_TUTORIAL.xml")
-    with pytest.raises(UnknownModelError, match="Available"):
+    with pytest.raises(UnknownModelError, match="Embedded.*MyoAssist checkout"):
         load_model("myolegs99")
 
 
@@ -83,7 +83,11 @@ def test_contacts_are_feet_vs_floor(model_id):
     m = load_model(model_id)
     colliding = [i for i in range(m.ngeom) if m.geom_contype[i] or m.geom_conaffinity[i]]
     bodies = {m.body(m.geom_bodyid[i]).name for i in colliding}
-    assert bodies == {"world", "calcn_r", "calcn_l", "toes_r", "toes_l"}
+    feet = {"world", "calcn_r", "calcn_l", "toes_r", "toes_l"}
+    device_feet = (
+        {"Tutorial_L1_foot_attachment_r", "Tutorial_L1_foot_attachment_l"} if model_id.endswith("tutorial") else set()
+    )
+    assert bodies == feet | device_feet
     assert m.npair == 0 and m.nsensor == 0 and np.all(m.geom_margin == 0)
     floor = m.geom(FLOOR_NAME).id
     assert m.geom_type[floor] == mujoco.mjtGeom.mjGEOM_PLANE
@@ -99,7 +103,7 @@ def test_contacts_are_feet_vs_floor(model_id):
 
 def test_replaced_sensors_are_recorded():
     targets = sensor_targets(load_model("myolegs22_tutorial"))
-    assert targets["r_foot"] == ("touch", "calcn_r") and targets["l_toes"] == ("touch", "toes_l")
+    assert targets["r_foot"] == ("touch", "r_foot_touch") and targets["l_toes"] == ("touch", "l_toes_touch")
     assert targets["r_knee_sensor"] == ("jointlimitfrc", "knee_angle_r")
 
 

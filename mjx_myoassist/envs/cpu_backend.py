@@ -14,6 +14,7 @@ a C simulation and still works with ``jnp.where`` (auto-reset) and ``vmap``.
 from __future__ import annotations
 
 import concurrent.futures
+import copy
 import functools
 import os
 import threading
@@ -26,9 +27,11 @@ import numpy as np
 from flax import struct
 
 from mjx_myoassist.envs.physics import PhysicsView, contact_spheres, finite_state
+from mjx_myoassist.envs.touch import TouchSites, touch_forces
 from mjx_myoassist.models.edits import sensor_targets
 
 STATE_FIELDS = ("qpos", "qvel", "act", "qacc_warmstart", "time")
+FORWARD_ONLY = -1  # nstep value: forward dynamics at the state, no time step
 
 
 def split64(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,25 +67,31 @@ class _Worker:
         return self.local.data
 
 
+def without_auto_reset(model: mujoco.MjModel) -> mujoco.MjModel:
+    """A copy of ``model`` whose ``mj_step`` keeps a NaN/diverged state instead of silently resetting it,
+    so the env sees the fault, terminates the episode and counts it (``numerical_fault``), as on MJX."""
+    model = copy.copy(model)
+    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_AUTORESET)
+    return model
+
+
 class CpuBackend:
     """Steps a batch of envs in MuJoCo C from inside a jitted function."""
 
     def __init__(self, model: mujoco.MjModel, substeps: int, tracked_bodies: Sequence[str], num_threads: int = 0):
-        self.model = model
+        self.model = model = without_auto_reset(model)
         self.substeps = int(substeps)
         self.num_threads = num_threads or os.cpu_count() or 1
         self.pool = concurrent.futures.ThreadPoolExecutor(self.num_threads)
         self.worker = _Worker(model)
         targets = sensor_targets(model)
-        self.touch_names = [n for n, (k, _) in targets.items() if k == "touch"]
+        self.touch = TouchSites.from_model(model, targets)
+        self.touch_names = list(self.touch.names)
         self.limit_names = [n for n, (k, _) in targets.items() if k == "jointlimitfrc"]
-        self.touch_bodies = np.array([model.body(targets[n][1]).id for n in self.touch_names], dtype=np.int32)
         self.limit_joints = np.array([model.joint(targets[n][1]).id for n in self.limit_names], dtype=np.int32)
         self.tracked_bodies = np.array([model.body(b).id for b in tracked_bodies], dtype=np.int32)
         self.contact_geoms, self.contact_radius = contact_spheres(model)
         self.pyramid_rows = 2 * (int(np.max(model.geom_condim)) - 1) if model.ngeom else 0
-        self.body_slot = np.full(model.nbody, -1)
-        self.body_slot[self.touch_bodies] = np.arange(len(self.touch_bodies))
         self.joint_slot = np.full(model.njnt, -1)
         self.joint_slot[self.limit_joints] = np.arange(len(self.limit_joints))
         self.sizes = {"qpos": model.nq, "qvel": model.nv, "act": model.na, "qacc_warmstart": model.nv, "time": 1}
@@ -95,12 +104,11 @@ class CpuBackend:
         return float(np.min(d.geom_xpos[self.contact_geoms, 2] - self.contact_radius))
 
     def _read_forces(self, d: mujoco.MjData, feet: np.ndarray, limits: np.ndarray) -> None:
-        """Normal contact force per touch body and joint-limit force per limit joint, written in place.
+        """Touch sensor readings and joint-limit force per limit joint, written in place.
 
         The normal force of a pyramidal-cone contact is the sum of its pyramid edge forces
         (what ``mj_contactForce`` decodes), vectorised over contacts.
         """
-        feet[:] = 0.0
         limits[:] = 0.0
         contact = d.contact
         if d.ncon:
@@ -108,10 +116,12 @@ class CpuBackend:
             rows = adr[:, None] + np.arange(self.pyramid_rows)[None, :]
             in_pyramid = (np.arange(self.pyramid_rows)[None, :] < 2 * (contact.dim[:, None] - 1)) & (adr[:, None] >= 0)
             normal = np.where(in_pyramid, d.efc_force[np.clip(rows, 0, max(d.nefc - 1, 0))], 0.0).sum(axis=1)
-            for side in (0, 1):
-                slots = self.body_slot[self.model.geom_bodyid[contact.geom[:, side]]]
-                hit = slots >= 0
-                np.add.at(feet, slots[hit], normal[hit])
+            bodies = self.model.geom_bodyid[contact.geom]
+            feet[:] = touch_forces(
+                np, self.touch, d.site_xpos, d.site_xmat, normal, contact.pos, contact.frame[:, :3], bodies
+            )
+        else:
+            feet[:] = 0.0
         rows = np.nonzero(d.efc_type == mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)[0]
         slots = self.joint_slot[d.efc_id[rows]]
         hit = slots >= 0
@@ -124,7 +134,10 @@ class CpuBackend:
             getattr(d, name)[:] = states[name][i]
         d.time = float(states["time"][i, 0])
         d.ctrl[:] = ctrl[i]
-        if nstep:
+        if nstep == FORWARD_ONLY:
+            mujoco.mj_forward(self.model, d)
+            self._read_forces(d, out["feet"][i], out["limits"][i])
+        elif nstep:
             mujoco.mj_step(self.model, d, nstep)
             self._read_forces(d, out["feet"][i], out["limits"][i])
         else:  # like MjxBackend.init: kinematics only, no forces until the first step
@@ -143,7 +156,7 @@ class CpuBackend:
         ctrl = np.asarray(ctrl, np.float64).reshape(n, -1)
         out = {k: np.empty((n, self.sizes[k])) for k in STATE_FIELDS}
         out.update(
-            feet=np.empty((n, len(self.touch_bodies))),
+            feet=np.empty((n, len(self.touch_names))),
             limits=np.empty((n, len(self.limit_joints))),
             bodies=np.empty((n, len(self.tracked_bodies), 3)),
             clearance=np.empty(n),
@@ -167,7 +180,7 @@ class CpuBackend:
         shapes = (
             {k: f32((self.sizes[k],)) for k in STATE_FIELDS},
             {k: f32((self.sizes[k],)) for k in STATE_FIELDS},
-            f32((len(self.touch_bodies),)),
+            f32((len(self.touch_names),)),
             f32((len(self.limit_joints),)),
             f32((len(self.tracked_bodies), 3)),
             f32(()),
@@ -189,6 +202,11 @@ class CpuBackend:
               "qacc_warmstart": zeros(self.model.nv), "time": zeros(1)}  # fmt: skip
         lo = {k: jnp.zeros_like(v) for k, v in hi.items()}
         return self._call(hi, lo, jnp.zeros(self.model.nu, jnp.float32), nstep=0)
+
+    def forward(self, qpos: jax.Array, qvel: jax.Array, act: jax.Array, ctrl: jax.Array) -> CpuState:
+        """State at (qpos, qvel, act) with all forces and sensors computed for ``ctrl`` (``mj_forward``)."""
+        state = self.init(qpos, qvel, act)
+        return self._call(state.hi, state.lo, ctrl.astype(jnp.float32), nstep=FORWARD_ONLY)
 
     def step(self, data: CpuState, ctrl: jax.Array) -> CpuState:
         return self._call(data.hi, data.lo, ctrl.astype(jnp.float32), nstep=self.substeps)

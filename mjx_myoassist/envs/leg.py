@@ -9,7 +9,9 @@ Action in [-1, 1] per actuator -> ctrl = mid + a * half-range.
 from __future__ import annotations
 
 import difflib
-from typing import Any
+import warnings
+from pathlib import Path
+from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
@@ -34,8 +36,17 @@ from mjx_myoassist.envs.reference import (
     select,
     tile_cycles,
 )
-from mjx_myoassist.models import load_model, load_spec, model_id_from_path
+from mjx_myoassist.envs.reference import ReferenceError as ReferenceFileError
+from mjx_myoassist.models import EMBEDDED_DIFFERENCES, load_spec, model_id_from_path
 from mjx_myoassist.models.edits import FLOOR_NAME
+from mjx_myoassist.models.myoassist import (
+    MYOASSIST_MODEL_IDS,
+    find_model_file,
+    is_myoassist_model_path,
+    model_file_for_id,
+    myoassist_spec,
+    search_folders,
+)
 
 PELVIS_BODY = "pelvis"
 HEEL_SENSORS = ("r_foot", "l_foot")
@@ -44,7 +55,9 @@ HEEL_STRIKE_THRESHOLD = 0.1  # body weights
 TARGET_STEP_TIME = 0.55  # s, half of a 1.1 s normative gait cycle
 SINGLE_CYCLE_TILES = 10
 GRAVITY = 9.81
-TRUNK_BODY = "lumbar5"
+DEFAULT_REFERENCE_SPEED = 1.25  # m/s, for references without pelvis_tx
+MIN_REFERENCE_SPEED = 0.01  # m/s
+TRUNK_BODIES = ("torso", "lumbar5")  # MyoAssist's rigid torso; the embedded model's first lumbar body
 REWARD_TERMS = (
     "qpos_imitation_rewards",
     "qvel_imitation_rewards",
@@ -71,19 +84,25 @@ DEFAULT_MODEL_BY_ENV = {
 }
 
 
-def set_trunk_angle(spec: mujoco.MjSpec, angle: float, first_lumbar: str = TRUNK_BODY) -> None:
-    """Welds the trunk at ``angle`` rad of lumbar extension (MyoAssist's lumbar_joint_fixed_angle).
+def trunk_quaternion(angle: float) -> np.ndarray:
+    """MyoAssist's trunk lean: the quaternion [1, 0, 0, angle] normalised (2 atan(angle) about the lateral axis).
 
-    The planar leg has no lumbar joint; the trunk chain hangs from the sacrum at the
-    composition's neutral pose (extension 0).  Rotating the first lumbar body about the
-    sagittal axis (z in the OpenSim-style sacrum frame, positive = extension, as for the
-    hip flexion axis) gives the fixed angle.
+    MyoAssist sets the torso body quaternion to [1, 0, 0, lumbar_joint_fixed_angle] on models
+    without a lumbar joint, so -0.13 leans the trunk 14.8 degrees forward about the torso origin.
     """
-    body = spec.body(first_lumbar)
-    rotation = np.zeros(4)
-    mujoco.mju_axisAngle2Quat(rotation, np.array([0.0, 0.0, 1.0]), angle)
+    quat = np.array([1.0, 0.0, 0.0, angle])
+    return quat / np.linalg.norm(quat)
+
+
+def set_trunk_angle(spec: mujoco.MjSpec, angle: float, trunk_body: str) -> None:
+    """Welds the trunk leaned as MyoAssist's ``lumbar_joint_fixed_angle`` does (:func:`trunk_quaternion`).
+
+    ``trunk_body`` is MyoAssist's ``torso``, or the first lumbar body of the embedded
+    composition (whose trunk chain hangs from the sacrum; z is its lateral axis too).
+    """
+    body = spec.body(trunk_body)
     out = np.zeros(4)
-    mujoco.mju_mulQuat(out, np.asarray(body.quat, dtype=float), rotation)
+    mujoco.mju_mulQuat(out, np.asarray(body.quat, dtype=float), trunk_quaternion(angle))
     body.quat = out
 
 
@@ -107,13 +126,16 @@ class LegImitationEnv(Env):
         p = config.env_params
         self.config = config
         self.params = p
-        self.model_id = p.model_id or (
-            model_id_from_path(p.model_path) if p.model_path else DEFAULT_MODEL_BY_ENV[p.env_id]
-        )
+        self.model_file, self.model_id = self._model_source(p, base_dir)
         self.curriculum_steps = p.terrain_curriculum_steps
         model = self._build_model(p)
         self.model = model
         self._dt = 1.0 / p.control_framerate
+        if not p.mjx_ready_edits and getattr(backend_factory, "func", backend_factory) is MjxBackend:
+            raise ConfigError(
+                "env_params.mjx_ready_edits is false (MyoAssist's original mesh contacts), which MJX cannot run: "
+                "set env_params.physics_backend to 'cpu', or mjx_ready_edits to true."
+            )
         self.backend = backend_factory(model, config.substeps, (PELVIS_BODY, *FOOT_BODIES))
 
         jnt_qpos = lambda ids: np.asarray(model.jnt_qposadr[ids], dtype=np.int32)  # noqa: E731
@@ -137,20 +159,57 @@ class LegImitationEnv(Env):
 
     # ------------------------------------------------------------------ setup
 
+    @staticmethod
+    def _model_source(p, base_dir) -> tuple[Optional[Path], str]:
+        """(MyoAssist XML file or None for an embedded model, model id), by the rule of :mod:`models.myoassist`."""
+        if p.model_id in MYOASSIST_MODEL_IDS:
+            return model_file_for_id(p.model_id, p.myoassist_root or None), p.model_id
+        if p.model_id:
+            return None, p.model_id
+        if not p.model_path:
+            return None, DEFAULT_MODEL_BY_ENV[p.env_id]
+        folders = search_folders(p.myoassist_root, base_dir)
+        found = find_model_file(p.model_path, folders) if is_myoassist_model_path(p.model_path) else None
+        if found is not None:
+            return found, Path(found).stem.lower()
+        model_id = model_id_from_path(p.model_path)
+        if is_myoassist_model_path(p.model_path):
+            warnings.warn(
+                f"model_path '{p.model_path}' is not under {[str(f) for f in folders]}: running the embedded "
+                f"assist-sim model '{model_id}' ({EMBEDDED_DIFFERENCES}); give --myoassist-root for MyoAssist's own.",
+                stacklevel=3,
+            )
+        return None, model_id
+
+    def _model_spec(self, p) -> mujoco.MjSpec:
+        timestep = 1.0 / p.physics_sim_framerate
+        if self.model_file is not None:
+            spec = myoassist_spec(self.model_file, timestep, mjx_ready=p.mjx_ready_edits)
+        elif not p.mjx_ready_edits:
+            raise ConfigError(
+                "env_params.mjx_ready_edits false needs MyoAssist's own model file (the embedded model has no "
+                "original contacts to keep): give model_path and --myoassist-root, or set it to true."
+            )
+        else:
+            spec = load_spec(self.model_id)
+            spec.option.timestep = timestep
+        return spec
+
     def _build_model(self, p) -> mujoco.MjModel:
-        """The MJX-ready model with this config's trunk angle and, unless flat, the terrain strip."""
+        """The model with this config's trunk angle and, unless flat, the terrain strip."""
         self.terrain = p.terrain_type != "flat"
         if p.enable_lumbar_joint:
             raise ConfigError(
                 f"env_params.enable_lumbar_joint is true but model '{self.model_id}' has no lumbar joint "
-                "(the planar assist-sim leg welds the trunk to the pelvis). Set it to false; "
+                "(MyoAssist's 22-muscle leg and the embedded leg weld the trunk to the pelvis). Set it to false; "
                 "lumbar_joint_fixed_angle sets the trunk angle."
             )
-        if not self.terrain and p.lumbar_joint_fixed_angle == 0.0:
-            return load_model(self.model_id)
-        spec = load_spec(self.model_id)
-        set_trunk_angle(spec, p.lumbar_joint_fixed_angle)
+        spec = self._model_spec(p)
+        trunk = next(b for b in TRUNK_BODIES if spec.body(b) is not None)
+        set_trunk_angle(spec, p.lumbar_joint_fixed_angle, trunk)
         if self.terrain:
+            if not p.mjx_ready_edits:
+                raise ConfigError("terrain_type other than 'flat' needs env_params.mjx_ready_edits true.")
             try:
                 heights = terrain.strip(p.terrain_type, p.terrain_params, self.curriculum_steps > 0, p.seed)
             except terrain.TerrainError as err:
@@ -169,25 +228,43 @@ class LegImitationEnv(Env):
 
     def _setup_reference(self, config: ImitationTrainSessionConfig, base_dir) -> None:
         p = config.env_params
+        key = "env_params.reference_data_path"
         path = (
-            ""
+            None
             if p.reference_data_path in ("", MYOASSIST_DEFAULT_REFERENCE)
-            else str(resolve_path(p.reference_data_path, base_dir))
+            else resolve_path(p.reference_data_path, [base_dir] if base_dir else [], key)
         )
         standing = float(self.default_qpos[self.model.jnt_qposadr[self.model.joint("pelvis_ty").id]])
-        ref = load_reference(path or None, standing)
+        try:
+            ref = load_reference(path, standing)
+        except ReferenceFileError as err:
+            raise ConfigError(f"{key}: {err}") from err
         if ref.length == SEGMENT_SAMPLES:
             ref = tile_cycles(ref, SINGLE_CYCLE_TILES)
         keys = p.reference_data_keys or [j for j in ref.joints if j in self._joint_names()]
-        ref = select(resample(ref, p.control_framerate), keys)
+        try:
+            ref = select(resample(ref, p.control_framerate), keys)
+        except ReferenceFileError as err:
+            raise ConfigError(f"env_params.reference_data_keys: {err}") from err
         self.reference: ReferenceGait = ref
         ids = _named(self.model, list(ref.joints), "reference_data_keys")
         self.ref_qpos_adr = np.asarray(self.model.jnt_qposadr[ids], dtype=np.int32)
         self.ref_dof_adr = np.asarray(self.model.jnt_dofadr[ids], dtype=np.int32)
         self.ref_q = jnp.asarray(ref.q, dtype=jnp.float32)
         self.ref_dq = jnp.asarray(ref.dq, dtype=jnp.float32)
-        self.ref_speed = float(ref.dq[:, ref.joints.index("pelvis_tx")].mean()) if "pelvis_tx" in ref.joints else 1.25
+        self.ref_speed = jnp.asarray(self._reference_speed(ref), dtype=jnp.float32)
         self.ref_feet_rel = jnp.asarray(self._reference_feet(ref), dtype=jnp.float32)
+
+    @staticmethod
+    def _reference_speed(ref: ReferenceGait) -> np.ndarray:
+        """Per-sample forward speed of the reference (dq_pelvis_tx), which MyoAssist scales velocities by.
+
+        Samples slower than 1 cm/s are raised to it, so a reference that stops never divides by zero.
+        """
+        if "pelvis_tx" not in ref.joints:
+            return np.full(ref.length, DEFAULT_REFERENCE_SPEED)
+        speed = ref.dq[:, ref.joints.index("pelvis_tx")]
+        return np.where(np.abs(speed) < MIN_REFERENCE_SPEED, MIN_REFERENCE_SPEED, speed)
 
     def _joint_names(self) -> list[str]:
         return [self.model.joint(i).name for i in range(self.model.njnt)]
@@ -255,10 +332,10 @@ class LegImitationEnv(Env):
         )
         v = velocity.target_velocity(jnp.float32(0.0), schedule)
         qpos = jnp.asarray(self.default_qpos, dtype=jnp.float32).at[self.ref_qpos_adr].set(self.ref_q[start])
-        qvel = jnp.zeros(self.model.nv).at[self.ref_dof_adr].set(self.ref_dq[start] * v / self.ref_speed)
-        if self.terrain:
-            qpos = qpos.at[self.pelvis_tx_qpos].set(self._start_x(jax.random.fold_in(k_ref, 1), level))
-        data = self._grounded(qpos, qvel)
+        qvel = jnp.zeros(self.model.nv).at[self.ref_dof_adr].set(self.ref_dq[start] * v / self.ref_speed[start])
+        start_x = self._start_x(jax.random.fold_in(k_ref, 1), level) if self.terrain else 0.0
+        qpos = qpos.at[self.pelvis_tx_qpos].set(start_x)  # MyoAssist starts every episode at x = 0
+        data = self._grounded(qpos, qvel) if self.model_file is None else self._at_pose(qpos, qvel)
         view = self.backend.view(data)
         heel = view.foot_forces[self.heel_sensors]
         info = {
@@ -306,15 +383,19 @@ class LegImitationEnv(Env):
         info = {**state.info, "terrain_level": jnp.full_like(state.info["terrain_level"], level)}
         return state.replace(info=info)
 
-    def _grounded(self, qpos: jax.Array, qvel: jax.Array):
-        """Physics state at the reference pose, pelvis height shifted so the lowest foot touches the floor.
+    def _at_pose(self, qpos: jax.Array, qvel: jax.Array):
+        """Physics state at the reference pose as MyoAssist starts it (activations zero)."""
+        return self.backend.init(qpos, qvel, jnp.zeros(self.model.na))
 
-        A reference recorded on another body does not match this model's leg lengths;
-        starting with a foot inside the floor would eject the model on the first step.
+    def _grounded(self, qpos: jax.Array, qvel: jax.Array):
+        """The embedded model's start: pelvis height shifted so the lowest foot touches the floor.
+
+        A reference recorded on MyoAssist's body does not match the embedded model's leg
+        lengths; starting with a foot inside the floor would eject it on the first step.
+        MyoAssist's own models start at the reference pose unchanged (:meth:`_at_pose`).
         """
-        act = jnp.zeros(self.model.na)
-        clearance = self.backend.view(self.backend.init(qpos, qvel, act)).contact_clearance
-        return self.backend.init(qpos.at[self.pelvis_ty_qpos].add(-clearance), qvel, act)
+        clearance = self.backend.view(self._at_pose(qpos, qvel)).contact_clearance
+        return self._at_pose(qpos.at[self.pelvis_ty_qpos].add(-clearance), qvel)
 
     def _obs(self, view: PhysicsView, v: jax.Array) -> jax.Array:
         return jnp.concatenate(
@@ -387,7 +468,7 @@ class LegImitationEnv(Env):
             "qvel_imitation_rewards": rewards.qvel_imitation(
                 view.qvel[self.imitation_dof_adr],
                 self.ref_dq[idx, vcols],
-                v / self.ref_speed,
+                v / self.ref_speed[idx],
                 self.qvel_w,
             ),
             "end_effector_imitation_reward": rewards.end_effector_imitation(

@@ -18,6 +18,7 @@ import numpy as np
 from flax import struct
 from mujoco import mjx
 
+from mjx_myoassist.envs.touch import TouchSites, touch_forces
 from mjx_myoassist.models.edits import sensor_targets
 
 LIMIT_JOINT = int(mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)
@@ -31,7 +32,7 @@ class PhysicsView:
     qpos: jax.Array
     qvel: jax.Array
     act: jax.Array
-    foot_forces: jax.Array  # [n_touch] normal force (N) per touch sensor of the original model
+    foot_forces: jax.Array  # [n_touch] reading (N) of each touch sensor of the original model
     joint_limit_forces: jax.Array  # [n_jointlimitfrc] constraint force per limit sensor
     body_pos: jax.Array  # [n_bodies, 3] world positions of the tracked bodies
     contact_clearance: jax.Array  # lowest point of the colliding (foot) geoms above z = 0 (m)
@@ -56,9 +57,9 @@ class MjxBackend:
         self.substeps = int(substeps)
         self.mx = mjx.put_model(model)
         targets = sensor_targets(model)
-        self.touch_names = [n for n, (k, _) in targets.items() if k == "touch"]
+        self.touch = TouchSites.from_model(model, targets)
+        self.touch_names = list(self.touch.names)
         self.limit_names = [n for n, (k, _) in targets.items() if k == "jointlimitfrc"]
-        self.touch_bodies = np.array([model.body(targets[n][1]).id for n in self.touch_names], dtype=np.int32)
         self.limit_rows = self._limit_rows([targets[n][1] for n in self.limit_names])
         self.tracked_bodies = np.array([model.body(b).id for b in tracked_bodies], dtype=np.int32)
         self.contact_geoms, self.contact_radius = contact_spheres(model)
@@ -85,6 +86,11 @@ class MjxBackend:
         """
         data = mjx.make_data(self.mx).replace(qpos=qpos, qvel=qvel, act=act)
         return mjx.kinematics(self.mx, data)
+
+    def forward(self, qpos: jax.Array, qvel: jax.Array, act: jax.Array, ctrl: jax.Array) -> Any:
+        """State at (qpos, qvel, act) with all forces computed for ``ctrl`` (``mjx.forward``)."""
+        data = mjx.make_data(self.mx).replace(qpos=qpos, qvel=qvel, act=act, ctrl=ctrl)
+        return mjx.forward(self.mx, data)
 
     def step(self, data: Any, ctrl: jax.Array) -> Any:
         """One control step: ``substeps`` physics steps with ``ctrl`` held."""
@@ -117,16 +123,17 @@ class MjxBackend:
     def _foot_forces(self, data: Any) -> jax.Array:
         impl = data._impl
         contact = impl.contact
-        if contact.geom.shape[0] == 0 or self.touch_bodies.size == 0:
-            return jnp.zeros(self.touch_bodies.shape[0])
+        if contact.geom.shape[0] == 0 or not self.touch_names:
+            return jnp.zeros(len(self.touch_names))
         max_rows = 2 * (int(np.max(self.model.geom_condim)) - 1)
         rows = contact.efc_address[:, None] + jnp.arange(max_rows)[None, :]
         in_pyramid = jnp.arange(max_rows)[None, :] < 2 * (contact.dim[:, None] - 1)
         forces = jnp.where(in_pyramid, impl.efc_force[jnp.clip(rows, 0, impl.efc_force.shape[0] - 1)], 0.0)
         normal = jnp.where(contact.efc_address >= 0, forces.sum(axis=1), 0.0)
-        body = jnp.asarray(self.model.geom_bodyid)[contact.geom]  # [ncon, 2]
-        hits = (body[:, None, :] == self.touch_bodies[None, :, None]).any(axis=-1)  # [ncon, n_touch]
-        return (normal[:, None] * hits).sum(axis=0)
+        bodies = jnp.asarray(self.model.geom_bodyid)[contact.geom]  # [ncon, 2]
+        return touch_forces(
+            jnp, self.touch, data.site_xpos, data.site_xmat, normal, contact.pos, contact.frame[:, 0, :], bodies
+        )
 
     @staticmethod
     def is_finite(data: Any) -> jax.Array:

@@ -1,10 +1,12 @@
-"""MJX-ready MuJoCo models, built by name from installed packages.
+"""MJX-ready MuJoCo models, built by name.
 
 ``load_model(model_id)`` returns a fresh ``mujoco.MjModel`` that MJX accepts;
 ``load_original(model_id)`` the unedited source model (for structure and parity
-checks).  Leg models are composed by ``assist-sim`` (22-muscle ``myolegs22`` +
-an exo device, planar root) and edited in code by :mod:`.edits`; the humanoid is
-the one shipped with the ``mujoco-mjx`` wheel.
+checks).  Two sources of leg models go through the same edits (:mod:`.edits`):
+MyoAssist's own XML files from a MyoAssist checkout (ids in ``MYOASSIST_MODEL_IDS``,
+:mod:`.myoassist`), and the embedded default composed by ``assist-sim`` (22-muscle
+``myolegs22`` + an exo device, planar root).  The humanoid is the one shipped with the
+``mujoco-mjx`` wheel.
 """
 
 from __future__ import annotations
@@ -13,17 +15,23 @@ import copy
 import functools
 import re
 from pathlib import Path
+from typing import Optional, Union
 
 import mujoco
 
-from mjx_myoassist.models.edits import LegModelSpec, build_humanoid_spec, build_leg_spec, compose_leg
+from mjx_myoassist.models.edits import PHYSICS_TIMESTEP, LegModelSpec, build_humanoid_spec, build_leg_spec, compose_leg
+from mjx_myoassist.models.myoassist import MYOASSIST_MODEL_IDS, model_file_for_id, myoassist_spec, original_spec
 
 LEG_MODELS: dict[str, LegModelSpec] = {
     "myolegs22_tutorial": LegModelSpec(msk="myolegs22", device="Tutorial_L1", keep_device=True),
     "myolegs22_baseline": LegModelSpec(msk="myolegs22", device="Tutorial_L1", keep_device=False),
 }
-MODEL_IDS: tuple[str, ...] = (*LEG_MODELS, "humanoid", "pointmass")
-PROJECT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+MODEL_IDS: tuple[str, ...] = (*LEG_MODELS, "humanoid", "pointmass")  # embedded: need no MyoAssist checkout
+EMBEDDED_DIFFERENCES = (
+    "80.4 kg vs MyoAssist's 85.75 kg, no arms, a lumbar chain instead of a rigid torso, "
+    "EDL/FDL 553/332 N vs 819/1082 N, left toe range +-0.52 vs [-0.0145, 0.2] rad"
+)
+PROJECT_MODELS_DIR = Path(__file__).resolve().parent  # the project's own model files (package data)
 
 # MyoAssist model_path device names -> our model ids (None: not available yet).
 _MYOASSIST_DEVICES = {
@@ -53,11 +61,15 @@ def model_id_from_path(model_path: str) -> str:
         model_id = _MYOASSIST_DEVICES[device]
         if model_id is None:
             raise UnknownModelError(
-                f"model_path '{model_path}' (device {device}) has no MJX-ready model yet; available: {MODEL_IDS}."
+                f"model_path '{model_path}' (device {device}) was not found and has no embedded equivalent: give "
+                "your MyoAssist checkout with --myoassist-root (or env_params.myoassist_root)."
             )
         return model_id
     if "26muscle_3D" in model_path:
-        raise UnknownModelError(f"The 26-muscle 3D leg ('{model_path}') is not available yet; use {MODEL_IDS}.")
+        raise UnknownModelError(
+            f"model_path '{model_path}' was not found and the 26-muscle 3D leg has no embedded equivalent: give "
+            "your MyoAssist checkout with --myoassist-root (or env_params.myoassist_root)."
+        )
     raise UnknownModelError(
         f"Cannot map model_path '{model_path}' to a model. Use a MyoAssist path such as "
         f"'models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml' or a model id from {MODEL_IDS}."
@@ -65,13 +77,20 @@ def model_id_from_path(model_path: str) -> str:
 
 
 def _check_id(model_id: str) -> None:
-    if model_id not in MODEL_IDS:
-        raise UnknownModelError(f"Unknown model id '{model_id}'. Available: {MODEL_IDS}.")
+    if model_id not in MODEL_IDS + MYOASSIST_MODEL_IDS:
+        raise UnknownModelError(
+            f"Unknown model id '{model_id}'. Embedded: {MODEL_IDS}; from a MyoAssist checkout: {MYOASSIST_MODEL_IDS}."
+        )
 
 
-def load_spec(model_id: str) -> mujoco.MjSpec:
-    """The MJX-ready model as an editable MjSpec (compiles to ``load_model(model_id)``)."""
+def load_spec(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) -> mujoco.MjSpec:
+    """The MJX-ready model as an editable MjSpec (compiles to ``load_model(model_id)``).
+
+    MyoAssist model ids are looked up under ``myoassist_root`` (or ``$MYOASSIST_ROOT``).
+    """
     _check_id(model_id)
+    if model_id in MYOASSIST_MODEL_IDS:
+        return myoassist_spec(model_file_for_id(model_id, myoassist_root), PHYSICS_TIMESTEP)
     if model_id == "humanoid":
         return build_humanoid_spec()
     if model_id == "pointmass":
@@ -80,19 +99,21 @@ def load_spec(model_id: str) -> mujoco.MjSpec:
 
 
 @functools.cache
-def _cached_model(model_id: str) -> mujoco.MjModel:
-    return load_spec(model_id).compile()
+def _cached_model(model_id: str, myoassist_root: Optional[str]) -> mujoco.MjModel:
+    return load_spec(model_id, myoassist_root).compile()
 
 
-def load_model(model_id: str) -> mujoco.MjModel:
+def load_model(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) -> mujoco.MjModel:
     """The MJX-ready model for ``model_id`` (a copy; building is cached per process)."""
     _check_id(model_id)
-    return copy.copy(_cached_model(model_id))
+    return copy.copy(_cached_model(model_id, str(myoassist_root) if myoassist_root else None))
 
 
-def load_original(model_id: str) -> mujoco.MjModel:
-    """The unedited source model (assist-sim composition or the packaged humanoid)."""
+def load_original(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) -> mujoco.MjModel:
+    """The unedited source model (MyoAssist's XML, the assist-sim composition or the packaged humanoid)."""
     _check_id(model_id)
+    if model_id in MYOASSIST_MODEL_IDS:
+        return original_spec(model_file_for_id(model_id, myoassist_root), PHYSICS_TIMESTEP).compile()
     if model_id == "humanoid":
         return mujoco.MjModel.from_xml_path(str(humanoid_xml_path()))
     if model_id == "pointmass":

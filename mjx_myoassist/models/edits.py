@@ -1,22 +1,23 @@
-"""MJX-ready edits, applied in code (MjSpec) to the models we load from packages.
+"""MJX-ready edits, applied in code (MjSpec) to either leg model source.
 
-Each edit and why it is needed:
+The same pipeline (:func:`make_mjx_ready`) edits MyoAssist's own XML and the embedded
+assist-sim composition; ``docs/models.md`` lists each edit with its measured effect.
 
-* **Contacts reduced to feet vs ground.**  The assist-sim composition collides bone
-  meshes with each other (25 explicit pairs + contype/conaffinity); MJX rejects
-  ellipsoid-vs-mesh and compiling mesh-vs-mesh exhausts memory (DESIGN §4).  All
-  geoms keep their visuals but stop colliding; each foot gets primitive spheres
-  (heel and ball of the calcaneus mesh, toe tip) placed from the mesh vertices, and
-  only those touch a floor plane.
-* **Margin 0** everywhere (MJX has no margin on mesh/hfield contacts; none remain).
-* **Sensors removed.**  MJX computes touch sensors differently from C and has no
-  joint-limit-force sensor.  The env computes the same quantities from constraint
-  forces; the sensor -> body/joint map is kept in the model as custom text
-  ``sensor:<name>`` = ``touch <body>`` or ``jointlimitfrc <joint>``.
-* **Solver** Newton, 4 iterations, 8 line-search iterations, pyramidal cone, timestep
-  1/1200 s (MyoAssist's physics rate) — the measured speed/accuracy point of §4.
+* **Contacts reduced to feet vs floor.**  MyoAssist collides 17 bone/device meshes with a
+  plane and a height field (1 mm margin) and 25 mesh pairs with each other; MJX rejects
+  mesh/hfield contacts with margin and compiling mesh-vs-mesh exhausts memory.  All geoms
+  keep their visuals but stop colliding; the meshes that touch the ground (found at the
+  ``stand`` keyframe) get small spheres along their sagittal sole contour (heel curve,
+  sole, toe tip; :mod:`.contacts`), and only those touch a floor plane at z = 0.
+* **Margin 0**: the meshes' 1 mm margin is added to the sphere radius instead.
+* **Sensors replaced.**  MJX has no joint-limit-force sensor.  Each sensor's description is
+  kept as custom text ``sensor:<name>`` = ``touch <site>`` or ``jointlimitfrc <joint>``, and
+  the envs recompute them from contacts and constraint forces exactly as MuJoCo does (touch:
+  contacts of the site's body whose normal ray meets the site box, ``envs/touch.py``).
+* **Solver** Newton, pyramidal cone, ``SOLVER_ITERATIONS``/``LINESEARCH_ITERATIONS``, warm
+  start on (MyoAssist: 100/50, warm start off); chosen by measurement (docs/models.md).
 * **actearly off**: MJX ignores it, so C MuJoCo must too for parity.
-* Baseline (no exo): device bodies and the exo motors are deleted; the joints and
+* Embedded baseline (no exo): device bodies and the exo motors are deleted; the joints and
   muscles are unchanged, so the observation layout matches the exo model.
 """
 
@@ -27,12 +28,12 @@ import os
 import tempfile
 
 import mujoco
-import numpy as np
+
+from mjx_myoassist.models.contacts import ContactSphere, foot_spheres
 
 PHYSICS_TIMESTEP = 1.0 / 1200.0
 SOLVER_ITERATIONS = 4
 LINESEARCH_ITERATIONS = 8
-FOOT_SPHERE_RADIUS = {"heel": 0.02, "ball": 0.02, "tip": 0.015}
 FLOOR_NAME = "floor"
 SENSOR_TEXT_PREFIX = "sensor:"
 # contact parameters shared by the foot spheres and the floor
@@ -65,44 +66,13 @@ def compose_leg(msk: str, device: str) -> mujoco.MjSpec:
         return spec
 
 
-def _body_frame_vertices(model: mujoco.MjModel, geom_id: int) -> np.ndarray:
-    mesh = model.geom_dataid[geom_id]
-    start, count = model.mesh_vertadr[mesh], model.mesh_vertnum[mesh]
-    rot = np.zeros(9)
-    mujoco.mju_quat2Mat(rot, model.geom_quat[geom_id])
-    return model.mesh_vert[start : start + count] @ rot.reshape(3, 3).T + model.geom_pos[geom_id]
-
-
-def _sole_points(vertices: np.ndarray, band: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior and anterior ends of the lowest band of a mesh (body frame, z up)."""
-    low = vertices[vertices[:, 2] <= vertices[:, 2].min() + band]
-    return low[np.argmin(low[:, 0])], low[np.argmax(low[:, 0])]
-
-
-def _foot_spheres(model: mujoco.MjModel, body: str) -> dict[str, np.ndarray]:
-    """Sphere centres (body frame) for a foot segment, from its mesh geoms."""
-    body_id = model.body(body).id
-    mesh_geoms = [g for g in range(model.ngeom) if model.geom_bodyid[g] == body_id and model.geom_type[g] == 7]
-    verts = np.concatenate([_body_frame_vertices(model, g) for g in mesh_geoms])
-    back, front = _sole_points(verts)
-    bottom = verts[:, 2].min()
-    if body.startswith("calcn"):
-        r_heel, r_ball = FOOT_SPHERE_RADIUS["heel"], FOOT_SPHERE_RADIUS["ball"]
-        return {
-            "heel": np.array([back[0] + r_heel, back[1], bottom + r_heel]),
-            "ball": np.array([front[0] - r_ball, front[1], bottom + r_ball]),
-        }
-    r_tip = FOOT_SPHERE_RADIUS["tip"]
-    return {"tip": np.array([front[0] - r_tip, front[1], bottom + r_tip])}
-
-
 def _sensor_targets(model: mujoco.MjModel) -> dict[str, str]:
-    """Sensor name -> 'touch <body>' or 'jointlimitfrc <joint>' for the sensors we replace."""
+    """Sensor name -> 'touch <site>' or 'jointlimitfrc <joint>' for the sensors we replace."""
     out = {}
     for i in range(model.nsensor):
         kind, obj = model.sensor_type[i], model.sensor_objid[i]
         if kind == mujoco.mjtSensor.mjSENS_TOUCH:
-            out[model.sensor(i).name] = f"touch {model.body(model.site_bodyid[obj]).name}"
+            out[model.sensor(i).name] = f"touch {model.site(obj).name}"
         elif kind == mujoco.mjtSensor.mjSENS_JOINTLIMITFRC:
             out[model.sensor(i).name] = f"jointlimitfrc {model.joint(obj).name}"
     return out
@@ -129,49 +99,34 @@ def _remove_device(spec: mujoco.MjSpec, device: str, original: mujoco.MjModel) -
         )
 
 
-def _set_solver(spec: mujoco.MjSpec, timestep: float) -> None:
+@dataclasses.dataclass(frozen=True)
+class SolverSettings:
+    """Constraint solver of the MJX-ready models (Newton, pyramidal cone)."""
+
+    iterations: int = SOLVER_ITERATIONS
+    ls_iterations: int = LINESEARCH_ITERATIONS
+    warmstart: bool = True
+
+
+def _set_solver(spec: mujoco.MjSpec, timestep: float, solver: SolverSettings) -> None:
     spec.option.timestep = timestep
     spec.option.solver = mujoco.mjtSolver.mjSOL_NEWTON
-    spec.option.iterations = SOLVER_ITERATIONS
-    spec.option.ls_iterations = LINESEARCH_ITERATIONS
+    spec.option.iterations = solver.iterations
+    spec.option.ls_iterations = solver.ls_iterations
     spec.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
+    warmstart = int(mujoco.mjtDisableBit.mjDSBL_WARMSTART)
+    spec.option.disableflags = (spec.option.disableflags & ~warmstart) | (0 if solver.warmstart else warmstart)
 
 
-def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
-    """The MJX-ready leg model as an editable spec."""
-    spec = compose_leg(leg.msk, leg.device)
-    original = spec.compile()
-    targets = _sensor_targets(original)
-    foot_bodies = sorted({t.split()[1] for t in targets.values() if t.startswith("touch")})
-    spheres = {body: _foot_spheres(original, body) for body in foot_bodies}
-
-    for pair in list(spec.pairs):
-        spec.delete(pair)
-    for exclude in list(spec.excludes):
-        spec.delete(exclude)
-    for geom in spec.geoms:
-        geom.contype, geom.conaffinity, geom.margin, geom.gap = 0, 0, 0.0, 0.0
+def replace_sensors(spec: mujoco.MjSpec, original: mujoco.MjModel) -> None:
+    """Deletes the sensors and stores what they measured as custom text (see :func:`sensor_targets`)."""
+    for name, target in _sensor_targets(original).items():
+        spec.add_text(name=SENSOR_TEXT_PREFIX + name, data=target)
     for sensor in list(spec.sensors):
         spec.delete(sensor)
-    for actuator in spec.actuators:
-        actuator.actearly = 0
-    if not leg.keep_device:
-        _remove_device(spec, leg.device, original)
 
-    for body_name, points in spheres.items():
-        body = spec.body(body_name)
-        for label, pos in points.items():
-            body.add_geom(
-                name=f"{body_name}_{label}_contact",
-                type=mujoco.mjtGeom.mjGEOM_SPHERE,
-                size=[FOOT_SPHERE_RADIUS[label], 0, 0],
-                pos=pos,
-                contype=1,
-                conaffinity=0,
-                rgba=[0.8, 0.3, 0.3, 0.5],
-                group=3,
-                **CONTACT,
-            )
+
+def _add_floor(spec: mujoco.MjSpec) -> None:
     spec.worldbody.add_geom(
         name=FLOOR_NAME,
         type=mujoco.mjtGeom.mjGEOM_PLANE,
@@ -181,10 +136,50 @@ def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
         rgba=[0.6, 0.65, 0.7, 1],
         **CONTACT,
     )
-    for name, target in targets.items():
-        spec.add_text(name=SENSOR_TEXT_PREFIX + name, data=target)
-    _set_solver(spec, PHYSICS_TIMESTEP)
+
+
+def _add_foot_spheres(spec: mujoco.MjSpec, spheres: list[ContactSphere]) -> None:
+    for i, sphere in enumerate(spheres):
+        spec.body(sphere.body).add_geom(
+            name=f"{sphere.source_geom}_contact{i}",
+            type=mujoco.mjtGeom.mjGEOM_SPHERE,
+            size=[sphere.radius, 0, 0],
+            pos=sphere.pos,
+            contype=1,
+            conaffinity=0,
+            rgba=[0.8, 0.3, 0.3, 0.5],
+            group=3,
+            **CONTACT,
+        )
+
+
+def make_mjx_ready(spec: mujoco.MjSpec, solver: SolverSettings = SolverSettings()) -> mujoco.MjSpec:
+    """Applies the MJX-ready edits (module doc) in place to a leg model spec; returns it."""
+    original = spec.compile()
+    spheres = foot_spheres(original)
+    replace_sensors(spec, original)
+    for pair in list(spec.pairs):
+        spec.delete(pair)
+    for exclude in list(spec.excludes):
+        spec.delete(exclude)
+    for geom in spec.geoms:
+        geom.contype, geom.conaffinity, geom.margin, geom.gap = 0, 0, 0.0, 0.0
+    for actuator in spec.actuators:
+        actuator.actearly = 0
+    _add_foot_spheres(spec, spheres)
+    _add_floor(spec)
+    _set_solver(spec, spec.option.timestep, solver)
     return spec
+
+
+def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
+    """The embedded (assist-sim) leg model, MJX-ready, as an editable spec."""
+    spec = compose_leg(leg.msk, leg.device)
+    original = spec.compile()
+    if not leg.keep_device:
+        _remove_device(spec, leg.device, original)
+    spec.option.timestep = PHYSICS_TIMESTEP
+    return make_mjx_ready(spec)
 
 
 def build_humanoid_spec() -> mujoco.MjSpec:

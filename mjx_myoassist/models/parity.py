@@ -49,18 +49,22 @@ def build_pair(model) -> tuple[Any, Any, Any, Any]:
     return model, data, mjx.put_model(model), mjx.put_data(model, data)
 
 
-def _c_foot_forces(model, data, touch_bodies: np.ndarray) -> np.ndarray:
+def _c_foot_forces(model, data, touch) -> np.ndarray:
+    """Touch sensor readings of a CPU MuJoCo state (the same replica the backends use)."""
     import mujoco
 
-    out, wrench = np.zeros(len(touch_bodies)), np.zeros(6)
+    from mjx_myoassist.envs.touch import touch_forces
+
+    normal, wrench = np.zeros(data.ncon), np.zeros(6)
     for i in range(data.ncon):
         mujoco.mj_contactForce(model, data, i, wrench)
-        bodies = model.geom_bodyid[[data.contact[i].geom1, data.contact[i].geom2]]
-        out += wrench[0] * np.isin(touch_bodies, bodies)
-    return out
+        normal[i] = wrench[0]
+    contact = data.contact
+    bodies = model.geom_bodyid[contact.geom]
+    return touch_forces(np, touch, data.site_xpos, data.site_xmat, normal, contact.pos, contact.frame[:, :3], bodies)
 
 
-def run(model_id: str = "myolegs22_tutorial") -> dict[str, dict[str, list[float]]]:
+def run(model_id: str = "myolegs22_tutorial", myoassist_root: str | None = None) -> dict[str, dict[str, list[float]]]:
     """Max abs differences per case and report time: {case: {qpos, qvel, act, grf: [...]}}."""
     import jax
     import jax.numpy as jnp
@@ -69,7 +73,7 @@ def run(model_id: str = "myolegs22_tutorial") -> dict[str, dict[str, list[float]
     from mjx_myoassist.envs.physics import MjxBackend
     from mjx_myoassist.models import load_model
 
-    model, _, _, _ = build_pair(load_model(model_id))
+    model, _, _, _ = build_pair(load_model(model_id, myoassist_root))
     backend = MjxBackend(model, SUBSTEPS, ("pelvis",))
     starts, c_traj, c_grf = [], [], []
     for _, key, lift, ctrl in cases(model):
@@ -82,7 +86,7 @@ def run(model_id: str = "myolegs22_tutorial") -> dict[str, dict[str, list[float]
         for _ in range(CONTROL_STEPS):
             mujoco.mj_step(model, data, SUBSTEPS)
             traj.append(np.r_[data.qpos, data.qvel, data.act])
-            grf.append(_c_foot_forces(model, data, backend.touch_bodies))
+            grf.append(_c_foot_forces(model, data, backend.touch))
         c_traj.append(traj)
         c_grf.append(grf)
 
@@ -116,7 +120,8 @@ def run(model_id: str = "myolegs22_tutorial") -> dict[str, dict[str, list[float]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--x64", action="store_true", help="run MJX in float64")
-    parser.add_argument("--model", default="myolegs22_tutorial")
+    parser.add_argument("--model", default="myolegs22_tutorial", help="a model id (embedded or MyoAssist's)")
+    parser.add_argument("--myoassist-root", default=None, help="MyoAssist checkout, for MyoAssist model ids")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     import jax
@@ -125,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     jax.config.update("jax_enable_x64", args.x64)
     enable_compilation_cache()
-    report = run(args.model)
+    report = run(args.model, args.myoassist_root)
     if args.json:
         print(json.dumps(report))
         return 0

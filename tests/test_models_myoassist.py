@@ -1,0 +1,103 @@
+"""MyoAssist's own model files: the lookup rule, every fixture model through the MJX-ready edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import pytest
+from mujoco import mjx
+
+from mjx_myoassist.models import load_model, load_original
+from mjx_myoassist.models.contacts import foot_spheres
+from mjx_myoassist.models.edits import FLOOR_NAME, sensor_targets
+from mjx_myoassist.models.myoassist import (
+    MYOASSIST_MODEL_IDS,
+    MyoAssistModelError,
+    find_model_file,
+    model_file_for_id,
+    search_folders,
+)
+from tests.conftest import fixture_path
+
+TUTORIAL_2D = "models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml"
+MISSING_MESHES = {"hmedi", "osl_a"}  # the public MyoAssist repository lost one mesh of each
+
+
+@pytest.fixture(scope="module")
+def root() -> Path:
+    return fixture_path("myoassist/" + TUTORIAL_2D).parents[2]
+
+
+def test_lookup_order_root_then_config_folder_then_cwd(tmp_path, monkeypatch):
+    folders = {name: tmp_path / name for name in ("root", "config", "cwd")}
+    for folder in folders.values():
+        (folder / "models").mkdir(parents=True)
+    monkeypatch.chdir(folders["cwd"])
+    relative = "models/m.xml"
+    assert find_model_file(relative, search_folders(folders["root"], folders["config"])) is None
+    (folders["cwd"] / relative).write_text("<mujoco/>")
+    assert find_model_file(relative, search_folders(folders["root"], folders["config"])) == folders["cwd"] / relative
+    (folders["config"] / relative).write_text("<mujoco/>")
+    assert find_model_file(relative, search_folders(folders["root"], folders["config"])) == folders["config"] / relative
+    (folders["root"] / relative).write_text("<mujoco/>")
+    assert find_model_file(relative, search_folders(folders["root"], folders["config"])) == folders["root"] / relative
+    assert find_model_file(str(folders["cwd"] / relative), [folders["root"]]) == folders["cwd"] / relative
+
+
+def test_model_id_needs_a_root(monkeypatch):
+    monkeypatch.delenv("MYOASSIST_ROOT", raising=False)
+    with pytest.raises(MyoAssistModelError, match="myoassist_root"):
+        model_file_for_id("myoleg22_2d_tutorial")
+
+
+@pytest.mark.parametrize("model_id", MYOASSIST_MODEL_IDS)
+def test_every_fixture_model_is_mjx_ready(model_id, root):
+    if any(model_id.endswith(device) for device in MISSING_MESHES):
+        with pytest.raises(MyoAssistModelError, match="meshes"):
+            load_model(model_id, root)
+        return
+    model = load_model(model_id, root)
+    mx = mjx.put_model(model)
+    assert mx.nq == model.nq and model.nsensor == 0 and model.npair == 0
+    assert set(sensor_targets(model)) >= {"r_foot", "r_toes", "l_foot", "l_toes", "r_knee_sensor"}
+    colliding = [g for g in range(model.ngeom) if model.geom_contype[g] or model.geom_conaffinity[g]]
+    assert {model.geom_type[g] for g in colliding} == {mujoco.mjtGeom.mjGEOM_SPHERE, mujoco.mjtGeom.mjGEOM_PLANE}
+    assert model.geom(FLOOR_NAME).id in colliding and np.all(model.geom_margin == 0)
+    assert model.nq == load_original(model_id, root).nq
+
+
+def _lowest_vertex(model, data, geom) -> np.ndarray:
+    mesh = model.geom_dataid[geom]
+    verts = model.mesh_vert[model.mesh_vertadr[mesh] : model.mesh_vertadr[mesh] + model.mesh_vertnum[mesh]]
+    world = verts @ data.geom_xmat[geom].reshape(3, 3).T + data.geom_xpos[geom]
+    return world[np.argmin(world[:, 2])], world
+
+
+def test_spheres_follow_the_sole_of_the_y_up_feet(root):
+    """At the standing pose each foot mesh's spheres reach its lowest point and span it heel to tip."""
+    original = load_original("myoleg22_2d_tutorial", root)
+    data = mujoco.MjData(original)
+    mujoco.mj_resetDataKeyframe(original, data, original.key("stand").id)
+    mujoco.mj_kinematics(original, data)
+    spheres = foot_spheres(original)
+    for geom_name in ("calcn_r_geom_1", "calcn_l_geom_1", "toes_r_geom_1", "toes_l_geom_1"):
+        geom = original.geom(geom_name).id
+        lowest, world = _lowest_vertex(original, data, geom)
+        body = original.geom_bodyid[geom]
+        mine = [s for s in spheres if s.source_geom == geom_name]
+        centres = np.array([data.xmat[body].reshape(3, 3) @ s.pos + data.xpos[body] for s in mine])
+        bottoms = centres[:, 2] - mine[0].radius
+        margin = original.geom_margin[geom]
+        assert bottoms.min() == pytest.approx(lowest[2] - margin, abs=2e-3), geom_name
+        assert centres[:, 0].min() < world[:, 0].min() + 0.02  # heel end (or toe base) covered
+        assert centres[:, 0].max() > world[:, 0].max() - 0.02  # front end covered
+    heel_r = [s for s in spheres if s.source_geom == "calcn_r_geom_1"]
+    assert len(heel_r) >= 4
+
+
+def test_3d_model_gets_medial_and_lateral_rows(root):
+    spheres = [s for s in foot_spheres(load_original("myoleg26_tutorial", root)) if s.source_geom == "calcn_r_geom_1"]
+    lateral = np.array([s.pos[2] for s in spheres])  # z is the lateral axis of the y-up foot frame
+    assert lateral.max() - lateral.min() > 0.03
