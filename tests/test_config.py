@@ -3,6 +3,7 @@ import json
 import pytest
 
 from mjx_myoassist.config import (
+    PRESETS_DIR,
     ConfigError,
     ExoImitationTrainSessionConfig,
     HumanoidTrainSessionConfig,
@@ -112,10 +113,61 @@ def test_missing_files():
     expect_error(
         None, r"reference_data_path 'nowhere.npz' not found", ["--config.env_params.reference_data_path", "nowhere.npz"]
     )
-    expect_error(None, r"prev_trained_policy_path 'no/such' does not exist",
+    expect_error(None, r"prev_trained_policy_path 'no/such' not found",
                  ["--config.env_params.prev_trained_policy_path", "no/such"])  # fmt: skip
     with pytest.raises(ConfigError, match="not found"):
         load_config("configs/does_not_exist.json")
+
+
+def test_preset_names():
+    """--config and load_config take a preset name, and configs/X.json from any folder (installed presets)."""
+    by_name = load_config("test")
+    assert by_name == load_config("test.json") == load_config(CONFIGS / "test.json")
+    with pytest.raises(ConfigError, match=r"'tset' not found.*preset name: .*\btest\b"):
+        load_config("tset")
+
+
+def _config_with_reference(folder, reference: str):
+    data = preset("test.json")
+    data["env_params"]["reference_data_path"] = reference
+    folder.mkdir(exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(data))
+    return folder / "config.json"
+
+
+def test_relative_paths_resolve_by_one_rule(tmp_path, monkeypatch):
+    """The config's folder first, then the working directory; the config keeps the absolute path it checked."""
+    from mjx_myoassist.envs.reference import DEFAULT_REFERENCE
+
+    gait = (PRESETS_DIR.parent / "data" / DEFAULT_REFERENCE).read_bytes()
+    config_path = _config_with_reference(tmp_path / "configs", "ref.npz")
+    (tmp_path / "configs" / "ref.npz").write_bytes(gait)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "ref.npz").write_text("a different file in the working directory")
+    monkeypatch.chdir(work)
+    config = load_config(config_path)
+    assert config.env_params.reference_data_path == str(tmp_path / "configs" / "ref.npz")
+
+    (tmp_path / "configs" / "ref.npz").unlink()
+    assert load_config(config_path).env_params.reference_data_path == str(work / "ref.npz")
+    (work / "ref.npz").unlink()
+    with pytest.raises(ConfigError, match=r"reference_data_path 'ref.npz' not found \(looked for .*configs.*work"):
+        load_config(config_path)
+
+
+def test_the_env_opens_the_file_that_was_validated(tmp_path, monkeypatch):
+    """Validated against the config's folder, opened from another working directory: the same file."""
+    from mjx_myoassist.envs import make
+    from mjx_myoassist.envs.reference import DEFAULT_REFERENCE
+
+    config_path = _config_with_reference(tmp_path / "configs", "ref.npz")
+    (tmp_path / "configs" / "ref.npz").write_bytes((PRESETS_DIR.parent / "data" / DEFAULT_REFERENCE).read_bytes())
+    (tmp_path / "ref.npz").write_text("not a reference: opening this one is the old bug")
+    monkeypatch.chdir(tmp_path)  # a 'ref.npz' here too: the config's folder comes first
+    config = load_config(config_path, ["--config.env_params.physics_backend", "cpu"])
+    monkeypatch.chdir(tmp_path.parent)
+    assert make(config).reference.length > 1
 
 
 def test_unknown_env_id_and_terrain():

@@ -9,7 +9,13 @@ from typing import Optional
 
 import jax
 
-from mjx_myoassist.config import CONFIG_CLASS_BY_ENV_ID, ConfigError, EnvParams, TrainSessionConfigBase
+from mjx_myoassist.config import (
+    CONFIG_CLASS_BY_ENV_ID,
+    ConfigError,
+    EnvParams,
+    TrainSessionConfigBase,
+    check_net_indexing,
+)
 from mjx_myoassist.envs.base import Env, State, step_with_auto_reset
 from mjx_myoassist.envs.cpu_backend import CpuBackend
 from mjx_myoassist.envs.humanoid import HumanoidEnv
@@ -42,11 +48,18 @@ def backend_factory(env_params: EnvParams) -> Callable:
 
 
 def make(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) -> Env:
-    """The env for ``config`` (its physics model is built once and cached)."""
+    """The env for ``config`` (its physics model is built once and cached).
+
+    Raises ConfigError for what only the built env can check: net_indexing_info against its observation and
+    action sizes."""
     env_id = config.env_params.env_id
     if env_id not in ENV_CLASSES:
         raise ConfigError(f"Unknown env_id '{env_id}'. Registered: {ENV_IDS}.")
-    return ENV_CLASSES[env_id](config, backend_factory=backend_factory(config.env_params), base_dir=base_dir)
+    env = ENV_CLASSES[env_id](config, backend_factory=backend_factory(config.env_params), base_dir=base_dir)
+    policy = config.policy_params.custom_policy_params
+    if policy.net_indexing_info:
+        check_net_indexing(policy.net_indexing_info, policy.net_arch, env.observation_size, env.action_size)
+    return env
 
 
 __all__ = ["ENV_IDS", "Env", "State", "make", "step_with_auto_reset"]

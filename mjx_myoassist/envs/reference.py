@@ -54,7 +54,13 @@ def _load_raw(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ReferenceError(f"Reference file '{path}' not found.")
     if path.suffix == ".json":
-        return json.loads(path.read_text())
+        try:
+            raw = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ReferenceError(f"Reference '{path}' is not valid JSON: {err}.") from err
+        if not isinstance(raw, dict):
+            raise ReferenceError(f"Reference '{path}' must hold a JSON object (MyoAssist format).")
+        return raw
     if path.suffix == ".npz":
         with np.load(path, allow_pickle=True) as f:
             return {k: (f[k].item() if f[k].dtype == object else f[k]) for k in f.files}

@@ -1,0 +1,96 @@
+"""Replay a trained policy on CPU MuJoCo: video, gait analysis, trajectory export.
+
+``mjx-render <session dir or checkpoint dir> [--out F.mp4]`` (also ``python -m mjx_myoassist.render``
+or, in a checkout, ``python render.py``) writes the video
+(follow camera, muscles coloured by activation) and ``analyze_results/`` (plots and
+``gait_metrics.json``) next to the session.  Works without a display (OSMesa/EGL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def _headless_gl() -> None:
+    """Picks an offscreen GL backend before MuJoCo is imported, unless the user chose one."""
+    if "MUJOCO_GL" not in os.environ and sys.platform.startswith("linux"):
+        os.environ["MUJOCO_GL"] = "osmesa"
+    if os.environ.get("MUJOCO_GL") in ("osmesa", "egl"):
+        os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+
+
+def has_display() -> bool:
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", help="results/train_session_<time> or one of its trained_models/<step>")
+    parser.add_argument("--out", default=None, help="video file (default: <session>/analyze_results/replay_<step>.mp4)")
+    parser.add_argument("--steps", type=int, default=None, help="control steps (default: evaluate_param_list[0])")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--width", type=int, default=480)
+    parser.add_argument("--height", type=int, default=360)
+    parser.add_argument("--no-video", action="store_true")
+    parser.add_argument("--export-trajectory", default=None, help="write the episode as MJCF keyframes to this file")
+    parser.add_argument(
+        "--realtime", action="store_true", help="show the replay in the MuJoCo viewer (needs a display)"
+    )
+    return parser.parse_args(argv)
+
+
+def run_realtime(traj) -> None:
+    import mujoco
+    import mujoco.viewer
+
+    data = traj.mj_data(0)
+    with mujoco.viewer.launch_passive(traj.model, data) as viewer:
+        for t in range(len(traj.qpos)):
+            if not viewer.is_running():
+                break
+            data.qpos[:], data.qvel[:], data.act[:] = traj.qpos[t], traj.qvel[t], traj.act[t]
+            mujoco.mj_forward(traj.model, data)
+            viewer.sync()
+            time.sleep(traj.dt)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.realtime and not has_display():
+        print("error: --realtime opens the MuJoCo viewer and needs a display (none found: DISPLAY is unset). "
+              "Run without --realtime to write a video instead.", file=sys.stderr)  # fmt: skip
+        return 2
+    if not args.realtime:
+        _headless_gl()
+    from mjx_myoassist import enable_compilation_cache
+    from mjx_myoassist.analysis.session_report import render_session
+    from mjx_myoassist.ppo.checkpoint import CheckpointError
+
+    enable_compilation_cache()
+    try:
+        result = render_session(
+            args.path, out=args.out, steps=args.steps, seed=args.seed, width=args.width, height=args.height,
+            video=not (args.no_video or args.realtime), export_trajectory=args.export_trajectory,
+        )  # fmt: skip
+    except CheckpointError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    traj = result.trajectory
+    ending = "terminated" if traj.terminated else "truncated" if traj.truncated else "ran to the step limit"
+    print(f"replayed {traj.steps} steps on CPU MuJoCo: return {traj.reward.sum():.3f}, {ending}")
+    if args.realtime:
+        run_realtime(traj)
+        return 0
+    if result.video:
+        print(f"video: {result.video}")
+    print(f"analysis: {result.analysis_dir} ({', '.join(result.report['files'])})")
+    if result.keyframes:
+        print(f"trajectory: {result.keyframes}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
