@@ -4,6 +4,9 @@
 or, in a checkout, ``python render.py``) writes the video
 (follow camera, muscles coloured by activation) and ``analyze_results/`` (plots and
 ``gait_metrics.json``) next to the session.  Works without a display (OSMesa/EGL).
+A MyoAssist session folder or SB3 zip works too (a bare zip needs ``--config F``); ``--config.<key> V``
+overrides the config.  As MyoAssist's evaluator does, the off-trajectory termination is off (the episode
+ends on a fall or after ``--steps``) unless ``--keep-trajectory-termination``.
 """
 
 from __future__ import annotations
@@ -26,9 +29,19 @@ def has_display() -> bool:
     return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def parse_args(argv):
+def parse_args(argv) -> tuple[argparse.Namespace, list[str]]:
+    from mjx_myoassist.config import split_overrides
+
+    rest, overrides = split_overrides(argv)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("path", help="results/train_session_<time> or one of its trained_models/<step>")
+    parser.add_argument(
+        "path",
+        help="results/train_session_<time>, one of its trained_models/<step>, a MyoAssist session folder or SB3 zip",
+    )
+    parser.add_argument("--config", default=None, help="config JSON to run under (needed for a bare SB3 zip)")
+    parser.add_argument("--keep-trajectory-termination", action="store_true",
+                        help="keep the off-trajectory termination (off by default, as in MyoAssist)")  # fmt: skip
+    parser.add_argument("--myoassist-root", default=None, help="MyoAssist checkout whose model_path to load")
     parser.add_argument("--out", default=None, help="video file (default: <session>/analyze_results/replay_<step>.mp4)")
     parser.add_argument("--steps", type=int, default=None, help="control steps (default: evaluate_param_list[0])")
     parser.add_argument("--seed", type=int, default=0)
@@ -39,7 +52,10 @@ def parse_args(argv):
     parser.add_argument(
         "--realtime", action="store_true", help="show the replay in the MuJoCo viewer (needs a display)"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(rest)
+    if args.myoassist_root:
+        overrides += ["--config.env_params.myoassist_root", args.myoassist_root]
+    return args, overrides
 
 
 def run_realtime(traj) -> None:
@@ -58,7 +74,13 @@ def run_realtime(traj) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from mjx_myoassist.config import ConfigError
+
+    try:
+        args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if args.realtime and not has_display():
         print("error: --realtime opens the MuJoCo viewer and needs a display (none found: DISPLAY is unset). "
               "Run without --realtime to write a video instead.", file=sys.stderr)  # fmt: skip
@@ -74,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         result = render_session(
             args.path, out=args.out, steps=args.steps, seed=args.seed, width=args.width, height=args.height,
             video=not (args.no_video or args.realtime), export_trajectory=args.export_trajectory,
+            config_file=args.config, overrides=overrides, keep_trajectory_termination=args.keep_trajectory_termination,
         )  # fmt: skip
-    except CheckpointError as err:
+    except (CheckpointError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     traj = result.trajectory

@@ -89,8 +89,24 @@ def test_render_replays_a_myoassist_session(tmp_path):
     assert (copy / "analyze_results" / "gait_metrics.json").is_file()
 
 
+def bare_zip(folder):
+    """The published SB3 zip alone in a folder (no session_config.json around it)."""
+    path = folder / "model.zip"
+    shutil.copy(fixture_path(f"{PUBLISHED}/trained_models/model_19939328.zip"), path)
+    return path
+
+
 def test_render_of_a_bare_zip_asks_for_a_config(tmp_path):
-    bare = tmp_path / "model.zip"
-    shutil.copy(fixture_path(f"{PUBLISHED}/trained_models/model_19939328.zip"), bare)
-    out = run_render(bare, "--no-video")
+    out = run_render(bare_zip(tmp_path), "--no-video")
     assert out.returncode == 2 and "--config" in out.stderr
+
+
+@pytest.mark.slow
+def test_render_of_a_bare_zip_with_its_config(tmp_path):
+    bare = bare_zip(tmp_path)
+    surrogate = fixture_path("recorded/surrogate_short_reference_gait.npz")
+    config = fixture_path(f"{PUBLISHED}/session_config.json")
+    out = run_render(bare, "--no-video", "--steps", "3", "--config", config,
+                     "--config.env_params.reference_data_path", surrogate)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "replayed" in out.stdout and (tmp_path / "analyze_results" / "gait_metrics.json").is_file()
