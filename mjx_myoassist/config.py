@@ -53,7 +53,7 @@ class LoggerParams:
     save_env_state: bool = _doc(
         True,
         "Store every env's physics state in checkpoints, so a resume continues the same episodes exactly. false "
-        "keeps checkpoints small (the leg's state is ~68 KB per env) and a resume starts fresh episodes.",
+        "keeps checkpoints small (the MJX leg state is ~80 KB per env) and a resume starts fresh episodes.",
     )
 
 
@@ -95,6 +95,12 @@ class EnvParams:
         True,
         "Apply the MJX-ready edits to a MyoAssist model (foot contact spheres, solver; docs/models.md). "
         "false = MyoAssist's original mesh contacts and solver, which only the cpu physics backend can run.",
+    )
+    solver_iterations: int = _doc(
+        0, "Constraint solver iterations; 0 = the model's own (MJX-ready edits: 4; MyoAssist's original: 100)."
+    )
+    solver_ls_iterations: int = _doc(
+        0, "Solver line-search iterations; 0 = the model's own (MJX-ready edits: 8; MyoAssist's original: 50)."
     )
     model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
     prev_trained_policy_path: Optional[str] = _doc(
@@ -598,6 +604,8 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (EnvParams, "custom_max_episode_steps"): _AT_LEAST_ONE,
     (EnvParams, "physics_backend"): _one_of(PHYSICS_BACKENDS),
     (EnvParams, "num_threads"): _NON_NEGATIVE,
+    (EnvParams, "solver_iterations"): _NON_NEGATIVE,
+    (EnvParams, "solver_ls_iterations"): _NON_NEGATIVE,
     (ImitationEnvParams, "out_of_trajectory_threshold"): _POSITIVE,
     (ImitationEnvParams, "min_target_velocity"): _NON_NEGATIVE,
     (ImitationEnvParams, "min_target_velocity_period"): _POSITIVE,
@@ -766,6 +774,24 @@ def resolve_config_paths(env: EnvParams, base_dirs: typing.Sequence[Union[str, P
         if must_be_file and not path.is_file():
             raise ConfigError(f"{key} '{value}' is {path}, which is not a file. {fix}")
         setattr(env, name, str(path))
+    _resolve_model_path(env, base_dirs)
+
+
+def model_search_dirs(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]] = ()) -> list[Path]:
+    """Base folders of ``model_path``: the MyoAssist root (command line or config), then ``base_dirs``."""
+    return [Path(p) for p in (env.myoassist_root, *base_dirs) if p]
+
+
+def _resolve_model_path(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]]) -> None:
+    """An existing ``model_path`` becomes absolute (root, config folder, working directory, in order).
+
+    A missing one is kept as written: the env then runs the embedded model of that device with
+    a notice (``envs/leg.py``), or reports that none exists.
+    """
+    if env.model_path.endswith(".xml"):
+        found = find_path(env.model_path, model_search_dirs(env, base_dirs))
+        if found is not None and found.is_file():
+            env.model_path = str(found)
 
 
 # ----------------------------------------------------------------------------- net indexing

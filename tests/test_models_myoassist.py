@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from mujoco import mjx
 
+from mjx_myoassist.config import ImitationEnvParams, find_path, load_config, model_search_dirs
 from mjx_myoassist.models import load_model, load_original
 from mjx_myoassist.models.contacts import foot_spheres
 from mjx_myoassist.models.edits import FLOOR_NAME, sensor_targets
 from mjx_myoassist.models.myoassist import (
     MYOASSIST_MODEL_IDS,
     MyoAssistModelError,
-    find_model_file,
     model_file_for_id,
-    search_folders,
 )
 from tests.conftest import fixture_path
 
@@ -36,14 +35,22 @@ def test_lookup_order_root_then_config_folder_then_cwd(tmp_path, monkeypatch):
         (folder / "models").mkdir(parents=True)
     monkeypatch.chdir(folders["cwd"])
     relative = "models/m.xml"
-    assert find_model_file(relative, search_folders(folders["root"], folders["config"])) is None
-    (folders["cwd"] / relative).write_text("<mujoco/>")
-    assert find_model_file(relative, search_folders(folders["root"], folders["config"])) == folders["cwd"] / relative
-    (folders["config"] / relative).write_text("<mujoco/>")
-    assert find_model_file(relative, search_folders(folders["root"], folders["config"])) == folders["config"] / relative
-    (folders["root"] / relative).write_text("<mujoco/>")
-    assert find_model_file(relative, search_folders(folders["root"], folders["config"])) == folders["root"] / relative
-    assert find_model_file(str(folders["cwd"] / relative), [folders["root"]]) == folders["cwd"] / relative
+
+    def lookup() -> Path | None:
+        env = ImitationEnvParams(model_path=relative, myoassist_root=str(folders["root"]))
+        return find_path(relative, model_search_dirs(env, [folders["config"]]))
+
+    assert lookup() is None
+    for first in ("cwd", "config", "root"):  # each later folder written takes precedence
+        (folders[first] / relative).write_text("<mujoco/>")
+        assert lookup() == folders[first] / relative
+    assert find_path(str(folders["cwd"] / relative), [folders["root"]]) == folders["cwd"] / relative
+
+
+def test_config_stores_the_found_model_file(root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(fixture_path("test.json"), ["--config.env_params.myoassist_root", str(root)])
+    assert config.env_params.model_path == str(root / TUTORIAL_2D)
 
 
 def test_model_id_needs_a_root(monkeypatch):

@@ -23,6 +23,8 @@ from mjx_myoassist.config import (
     ConfigError,
     ImitationTrainSessionConfig,
     RewardWeights,
+    find_path,
+    model_search_dirs,
     resolve_path,
 )
 from mjx_myoassist.envs import rewards, terrain, velocity
@@ -41,11 +43,9 @@ from mjx_myoassist.models import EMBEDDED_DIFFERENCES, load_spec, model_id_from_
 from mjx_myoassist.models.edits import FLOOR_NAME
 from mjx_myoassist.models.myoassist import (
     MYOASSIST_MODEL_IDS,
-    find_model_file,
     is_myoassist_model_path,
     model_file_for_id,
     myoassist_spec,
-    search_folders,
 )
 
 PELVIS_BODY = "pelvis"
@@ -168,14 +168,15 @@ class LegImitationEnv(Env):
             return None, p.model_id
         if not p.model_path:
             return None, DEFAULT_MODEL_BY_ENV[p.env_id]
-        folders = search_folders(p.myoassist_root, base_dir)
-        found = find_model_file(p.model_path, folders) if is_myoassist_model_path(p.model_path) else None
-        if found is not None:
-            return found, Path(found).stem.lower()
+        folders = model_search_dirs(p, [base_dir] if base_dir else [])
+        found = find_path(p.model_path, folders) if is_myoassist_model_path(p.model_path) else None
+        if found is not None and found.is_file():
+            return found, found.stem.lower()
         model_id = model_id_from_path(p.model_path)
         if is_myoassist_model_path(p.model_path):
+            looked = [str(f) for f in [*folders, Path.cwd()]]
             warnings.warn(
-                f"model_path '{p.model_path}' is not under {[str(f) for f in folders]}: running the embedded "
+                f"model_path '{p.model_path}' is not under {looked}: running the embedded "
                 f"assist-sim model '{model_id}' ({EMBEDDED_DIFFERENCES}); give --myoassist-root for MyoAssist's own.",
                 stacklevel=3,
             )
@@ -193,6 +194,10 @@ class LegImitationEnv(Env):
         else:
             spec = load_spec(self.model_id)
             spec.option.timestep = timestep
+        if p.solver_iterations:
+            spec.option.iterations = p.solver_iterations
+        if p.solver_ls_iterations:
+            spec.option.ls_iterations = p.solver_ls_iterations
         return spec
 
     def _build_model(self, p) -> mujoco.MjModel:

@@ -2,8 +2,8 @@
 
 A MyoAssist JSON names its model by ``model_path`` relative to the MyoAssist checkout
 (``models/22muscle_2D/myoLeg22_2D_<DEVICE>.xml``, ``models/26muscle_3D/myoLeg26_<DEVICE>.xml``).
-One rule resolves it (:func:`find_model_file`): an absolute path as it is; otherwise the
-first existing file among
+One rule resolves it (``config.model_search_dirs`` with the config's path rule ``config.find_path``):
+an absolute path as it is; otherwise the first existing file among
 
 1. the MyoAssist root given on the command line (``--myoassist-root``) or in the config
    (``env_params.myoassist_root``),
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, Union
 
@@ -47,19 +46,6 @@ class MyoAssistModelError(FileNotFoundError):
 def is_myoassist_model_path(model_path: str) -> bool:
     """True for paths shaped like MyoAssist's ``models/.../myoLeg*.xml``."""
     return bool(_MYOASSIST_PATH.search(model_path.replace("\\", "/")))
-
-
-def search_folders(myoassist_root: Optional[Union[str, Path]], config_dir: Optional[Union[str, Path]]) -> list[Path]:
-    """The folders a relative ``model_path`` is looked up in, in order (see the module doc)."""
-    folders = [Path(p) for p in (myoassist_root, config_dir) if p]
-    return [*folders, Path.cwd()]
-
-
-def find_model_file(model_path: str, folders: Sequence[Path]) -> Optional[Path]:
-    """The first existing file for ``model_path`` (absolute, or under each folder in order); None if absent."""
-    path = Path(model_path).expanduser()
-    candidates = [path] if path.is_absolute() else [Path(f) / path for f in folders]
-    return next((c.resolve() for c in candidates if c.is_file()), None)
 
 
 def model_file_for_id(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) -> Path:
