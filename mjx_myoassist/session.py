@@ -4,27 +4,54 @@
 (one entry per log: step, returns, episode length, every ``reward/<term>``, losses,
 KL, steps/s, compile time), ``tensorboard/`` and ``trained_models/<env_steps>/``.
 The host runs once per PPO update (epoch); everything else is one compiled call.
+
+Every log entry covers all the updates since the previous one.  Logs are replaced
+atomically (``<name>.tmp-<pid>`` + rename) and checkpoints are written the same way, so
+a process killed at any moment leaves a resumable session; resuming removes the
+leftovers.  A resume may extend ``total_timesteps`` and change the settings in
+:data:`RESUME_OVERRIDABLE`; it may start from an older checkpoint, whose newer ones are
+set aside.  Ctrl-C or SIGTERM stop after the current update and save; a NaN in the loss
+or the parameters stops the run (:class:`TrainingDiverged`) before anything is saved.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import signal
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import jax
+import numpy as np
 from tqdm import tqdm
 
-from mjx_myoassist.config import TrainSessionConfigBase, config_from_dict
+from mjx_myoassist.config import ConfigError, TrainSessionConfigBase, apply_overrides, config_from_dict
 from mjx_myoassist.evaluate import Evaluator
 from mjx_myoassist.ppo import checkpoint, sb3_import
-from mjx_myoassist.ppo.train import Trainer
+from mjx_myoassist.ppo.train import PARAMS_FINITE, Trainer, TrainingDiverged, merge_metrics, nonfinite
 
 CONFIG_FILE, LOG_FILE, EVAL_FILE = "session_config.json", "train_log.json", "evaluations.json"
+TMP_TAG = ".tmp-"  # files and checkpoint folders being written are named <name>.tmp-<pid>
+
+# Keys (and sections) a resume may override: they change neither the saved state's shapes nor the task.
+RESUME_OVERRIDABLE = (
+    "total_timesteps", "comment", "logger_params", "evaluate_param_list", "env_params.num_threads",
+    "ppo_params.learning_rate", "ppo_params.ent_coef", "ppo_params.max_grad_norm", "ppo_params.target_kl",
+    "ppo_params.clip_range",
+)  # fmt: skip
+RESUME_REFUSALS = {
+    "env_params": "it changes the task, or the physics state, that the saved envs and policy belong to",
+    "policy_params": "it changes the network, so the saved parameters no longer fit",
+    "ppo_params": "it changes how rollouts are collected and batched (on resume only learning_rate, ent_coef, "
+    "max_grad_norm, target_kl and clip_range may change)",
+}
 
 
 def new_session_dir(results_dir: Union[str, Path]) -> Path:
@@ -38,11 +65,114 @@ def new_session_dir(results_dir: Union[str, Path]) -> Path:
     return path
 
 
-def load_session_config(session: Union[str, Path]) -> TrainSessionConfigBase:
+def write_json(path: Path, data: Any) -> None:
+    """Replaces ``path`` atomically (temporary file + rename): a kill leaves the old or the new file, never half."""
+    tmp = path.with_name(f"{path.name}{TMP_TAG}{os.getpid()}")
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _read_json_list(path: Path) -> list[dict[str, Any]]:
+    try:
+        return json.loads(path.read_text()) if path.is_file() else []
+    except json.JSONDecodeError as err:
+        raise checkpoint.CheckpointError(f"{path} is corrupted ({err}); repair or delete it to resume.") from err
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(session: Path) -> list[Path]:
+    """Removes the ``*.tmp-<pid>`` files and folders that killed writes left in a session (not a live process's)."""
+    removed = []
+    for path in [*session.glob(f"*{TMP_TAG}*"), *(session / "trained_models").glob(f"*{TMP_TAG}*")]:
+        pid = path.name.rpartition(TMP_TAG)[2]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _resume_refusal(key: str) -> Optional[str]:
+    """Why ``key`` may not change on resume (None when it may)."""
+    if any(key == ok or key.startswith(ok + ".") for ok in RESUME_OVERRIDABLE):
+        return None
+    return RESUME_REFUSALS.get(key.split(".")[0], "it is fixed for a session")
+
+
+def load_session_config(session: Union[str, Path], overrides: Sequence[str] = ()) -> TrainSessionConfigBase:
+    """A session's saved config, with the ``--config.<key> VALUE`` overrides a resume allows
+    (:data:`RESUME_OVERRIDABLE`); any other override raises ConfigError with the reason."""
     path = Path(session) / CONFIG_FILE
     if not path.is_file():
-        raise checkpoint.CheckpointError(f"'{session}' is not a training session: {CONFIG_FILE} is missing.")
-    return config_from_dict(json.loads(path.read_text()))
+        raise checkpoint.CheckpointError(
+            f"'{session}' is not a training session: {CONFIG_FILE} is missing. Give a results/train_session_<time> "
+            "folder or one of its trained_models/<step> folders."
+        )
+    data = apply_overrides(json.loads(path.read_text()), overrides)
+    for flag in overrides[0::2]:
+        reason = _resume_refusal(flag[len("--config.") :])
+        if reason:
+            raise ConfigError(
+                f"'{flag}' cannot change when resuming: {reason}. To train with it, start a new session with "
+                f"--config.env_params.prev_trained_policy_path {Path(session) / 'trained_models'}/<step>."
+            )
+    return config_from_dict(data)
+
+
+def resume_target(path: Union[str, Path]) -> tuple[Path, Optional[Path]]:
+    """(session folder, checkpoint) for ``--resume``: a session folder (checkpoint None: its newest) or one of
+    its ``trained_models/<step>`` folders."""
+    path = Path(path)
+    if path.name.isdigit() and path.parent.name == "trained_models" and (path.parents[1] / CONFIG_FILE).is_file():
+        checkpoint.read_meta(path)  # a precise error for an incomplete folder
+        return path.parents[1], path
+    return path, None
+
+
+class _StopRequests:
+    """While training, the first Ctrl-C (SIGINT) or SIGTERM asks to stop after the current update and save;
+    a second one interrupts at once, without saving."""
+
+    def __init__(self) -> None:
+        self.requested: Optional[str] = None
+        self.forced = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequests:
+        if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.requested is not None:
+            self.forced = True
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+        print(f"\n{self.requested}: stopping after this update to save a checkpoint (again: quit without saving).")
+
+    def __exit__(self, *_exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def agreed(self) -> bool:
+        """Whether to stop now; with several processes, when any of them was asked (they stop at the same update)."""
+        asked = self.requested is not None
+        if jax.process_count() == 1:
+            return asked
+        from jax.experimental import multihost_utils
+
+        return bool(multihost_utils.process_allgather(np.asarray(asked)).any())
 
 
 def _with_warm_start_head(config: TrainSessionConfigBase) -> TrainSessionConfigBase:
@@ -76,19 +206,32 @@ def _to_floats(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in jax.device_get(metrics).items()}
 
 
+def _mean_return(evaluation: dict[str, Any]) -> float:
+    return sum(row["return"] for row in evaluation["entries"]) / max(len(evaluation["entries"]), 1)
+
+
 class Session:
-    """Runs (or resumes) training for a config and keeps its folder up to date."""
+    """Runs (or resumes) training for a config and keeps its folder up to date.
+
+    ``resume``: a session folder (continues from its newest checkpoint) or one of its
+    ``trained_models/<step>`` folders; ``overrides`` (``--config.<key> VALUE`` pairs) change
+    the resumed config where :data:`RESUME_OVERRIDABLE` allows.
+    """
 
     def __init__(
         self,
         config: Optional[TrainSessionConfigBase] = None,
         results_dir: Union[str, Path] = "results",
         resume: Optional[Union[str, Path]] = None,
+        overrides: Sequence[str] = (),
     ):
         self.main = jax.process_index() == 0
+        self.resumed_from: Optional[Path] = None  # the checkpoint a resume started from
         if resume is not None:
-            self.dir = Path(resume)
-            self.config = load_session_config(self.dir)
+            self.dir, self.resumed_from = resume_target(resume)
+            self.config = load_session_config(self.dir, overrides)
+        elif overrides:
+            raise ValueError("overrides are for a resume; give them to load_config for a new session.")
         else:
             if config is None:
                 raise ValueError("Give a config or a session to resume.")
@@ -100,17 +243,45 @@ class Session:
                 self.dir = Path(results_dir) / f"train_session_process_{jax.process_index()}"
         self.trainer = Trainer(self.config)
         self.log: list[dict[str, float]] = []
+        self.evaluations: list[dict[str, Any]] = []
+        self._pending: list[dict[str, float]] = []  # metrics of the updates since the last log entry
         self._evaluator: Optional[Evaluator] = None
-        self.state = self._initial_state(resume)
+        self.state = self._resume(overrides) if resume is not None else self._initial_state()
 
-    def _initial_state(self, resume):
+    def _restore(self, ckpt: Path):
+        try:
+            return checkpoint.restore_state(ckpt, self.trainer.init())
+        except checkpoint.CheckpointError as err:
+            older = [path for step, path in checkpoint.list_checkpoints(self.dir) if step < int(ckpt.name)]
+            hint = f" Resume from an older checkpoint: --resume {older[-1]}" if older else ""
+            raise checkpoint.CheckpointError(f"{err}{hint}") from err
+
+    def _resume(self, overrides: Sequence[str]):
+        """Restores the checkpoint; drops log entries and evaluations after it, sets newer checkpoints aside,
+        removes leftovers of killed writes and saves the overridden config."""
+        ckpt = self.resumed_from or checkpoint.latest_checkpoint(self.dir)
+        state = self._restore(ckpt)
+        step, update = int(state.env_steps), int(state.update)
+        if "--config.total_timesteps" in overrides[0::2] and self.config.num_updates <= update:
+            raise ConfigError(
+                f"total_timesteps = {self.config.total_timesteps} is already reached: {ckpt} is at {step} steps. "
+                "Give a larger --config.total_timesteps to extend the run."
+            )
+        self.log = [e for e in _read_json_list(self.dir / LOG_FILE) if e["step"] <= step]
+        self.evaluations = [e for e in _read_json_list(self.dir / EVAL_FILE) if e["step"] <= step]
+        if self.main:
+            clean_leftovers(self.dir)
+            if self.resumed_from is not None:
+                checkpoint.set_aside_newer(self.dir, step)
+            write_json(self.dir / LOG_FILE, self.log)
+            write_json(self.dir / EVAL_FILE, self.evaluations)
+            if overrides:
+                write_json(self.dir / CONFIG_FILE, self.config.to_dict())
+        self.resumed_from = ckpt
+        return self.trainer.place(state)
+
+    def _initial_state(self):
         env = self.config.env_params
-        if resume is not None:
-            template = self.trainer.init()
-            ckpt = checkpoint.latest_checkpoint(self.dir)
-            log_path = self.dir / LOG_FILE
-            self.log = json.loads(log_path.read_text()) if log_path.is_file() else []
-            return self.trainer.place(checkpoint.restore_state(ckpt, template))
         if env.prev_trained_policy_path:
             params, normalizer = _warm_start(self.trainer, env.prev_trained_policy_path)
             return self.trainer.init(params=params, normalizer=normalizer)
@@ -121,15 +292,22 @@ class Session:
         return int(jax.device_get(self.state.env_steps))
 
     def save_checkpoint(self) -> Path:
-        return checkpoint.save(
-            self.dir / "trained_models" / str(self.env_steps), self.state, self.config, self.trainer.layout
-        )
+        """Saves ``trained_models/<env_steps>`` and deletes the checkpoints ``logger_params.keep_last`` does not
+        keep (the best evaluation's is always kept)."""
+        params = self.config.logger_params
+        path = checkpoint.save(
+            self.dir / "trained_models" / str(self.env_steps), self.state, self.config, self.trainer.layout,
+            env_state=params.save_env_state,
+        )  # fmt: skip
+        best = [max(self.evaluations, key=_mean_return)["step"]] if self.evaluations else []
+        checkpoint.prune(self.dir, params.keep_last, keep_steps=best)
+        return path
 
     def _write_log(self, entry: dict[str, float], writer) -> None:
         self.log.append(entry)
         if writer is None:
             return
-        (self.dir / LOG_FILE).write_text(json.dumps(self.log, indent=1))
+        write_json(self.dir / LOG_FILE, self.log)
         for key, value in entry.items():
             if key != "step" and math.isfinite(value):
                 writer.add_scalar(key, value, entry["step"])
@@ -140,20 +318,18 @@ class Session:
         if self._evaluator is None:
             self._evaluator = Evaluator(self.config, self.trainer.layout, self.trainer.env)
         results = self._evaluator.run(self.state.params, self.state.normalizer, seed=self.config.env_params.seed)
+        self.evaluations.append({"step": self.env_steps, "entries": results})
         if not self.main:
             return results
-        path = self.dir / EVAL_FILE
-        history = json.loads(path.read_text()) if path.is_file() else []
-        history.append({"step": self.env_steps, "entries": results})
-        path.write_text(json.dumps(history, indent=1))
+        write_json(self.dir / EVAL_FILE, self.evaluations)
         for row in results if writer is not None else []:
             for key in ("return", "episode_length", "falls"):
                 writer.add_scalar(f"eval/{row['entry']}/{key}", row[key], self.env_steps)
         return results
 
-    def _record(self, update: int, metrics, compile_time: float, writer, bar, on_log=None) -> None:
-        """Logs one update's metrics (train_log.json, TensorBoard) and writes a checkpoint."""
-        metrics = _to_floats(metrics)
+    def _record(self, update: int, compile_time: float, writer, bar, on_log=None) -> None:
+        """Logs the updates since the previous entry as one (train_log.json, TensorBoard); writes a checkpoint."""
+        metrics, self._pending = merge_metrics(self._pending), []
         started, steps = self._window
         sps = steps / max(time.perf_counter() - started, 1e-9)
         entry = {"step": self.env_steps, "update": update, "sps": sps, "compile_time": compile_time, **metrics}
@@ -164,8 +340,33 @@ class Session:
         bar.set_postfix(ret=f"{metrics['episode/return']:.2f}", sps=f"{sps:.0f}")
         self._window = (time.perf_counter(), 0)
 
+    def _check_finite(self, metrics: dict[str, float], update: int) -> None:
+        """Raises TrainingDiverged when an update left NaN/inf in the loss or the parameters."""
+        bad = nonfinite(metrics)
+        metrics.pop(PARAMS_FINITE, None)
+        if not bad:
+            return
+        found = checkpoint.list_checkpoints(self.dir)
+        last = f"the last good checkpoint is {found[-1][1]}" if found else "no checkpoint had been saved yet"
+        raise TrainingDiverged(
+            f"Training diverged in update {update}: {', '.join(bad)} became NaN/inf, so nothing was saved after "
+            f"it; {last}. Resume from there with smaller steps, e.g. --resume <that folder> "
+            f"--config.ppo_params.learning_rate {self.config.ppo_params.learning_rate / 3:.3g} (or a lower "
+            "max_grad_norm); docs/troubleshooting.md lists other causes."
+        )
+
+    def _train_update(self, compiled, update: int) -> None:
+        self.state, metrics = compiled(self.state)
+        metrics = _to_floats(metrics)
+        self._check_finite(metrics, update)
+        self._pending.append(metrics)
+
+    def _is_best(self, results: list[dict[str, float]]) -> bool:
+        return _mean_return({"entries": results}) >= max(_mean_return(e) for e in self.evaluations)
+
     def run(self, progress: bool = True, on_log: Optional[Callable[[list[dict]], None]] = None) -> Path:
-        """Trains to ``total_timesteps``; Ctrl-C saves a checkpoint and returns cleanly.
+        """Trains to ``total_timesteps``.  Ctrl-C or SIGTERM stop after the current update, save a
+        checkpoint and return; a NaN loss or parameters raise TrainingDiverged without saving.
 
         ``on_log(train_log)`` is called after every log entry (e.g. to refresh a live plot).
         """
@@ -177,28 +378,39 @@ class Session:
         t0 = time.perf_counter()
         compiled = self.trainer.train_epoch.lower(self.state).compile()
         compile_time = time.perf_counter() - t0
-        writer = SummaryWriter(str(self.dir / "tensorboard")) if self.main else None
+        purge = self.env_steps + 1 if self.resumed_from is not None else None  # hide events after the checkpoint
+        writer = SummaryWriter(str(self.dir / "tensorboard"), purge_step=purge) if self.main else None
         bar = tqdm(total=total * cfg.rollout_size, initial=start * cfg.rollout_size, unit="step", disable=not progress)
         self._window = (time.perf_counter(), 0)
-        pending = None  # (update, metrics) not yet logged and checkpointed
+        stop, diverged = _StopRequests(), False
         try:
-            for update in range(start, total):
-                self.state, metrics = compiled(self.state)
-                pending = (update + 1, metrics)
-                self._window = (self._window[0], self._window[1] + cfg.rollout_size)
-                if (update + 1) % cfg.logger_params.logging_frequency == 0 or update + 1 == total:
-                    self._record(*pending, compile_time, writer, bar, on_log)
-                    pending = None
-                every = cfg.logger_params.evaluate_frequency
-                if (every and (update + 1) % every == 0) or update + 1 == total:
-                    self.evaluate(writer)
-                bar.update(cfg.rollout_size)
+            with stop:
+                for update in range(start + 1, total + 1):
+                    if stop.agreed():
+                        break
+                    self._train_update(compiled, update)
+                    self._window = (self._window[0], self._window[1] + cfg.rollout_size)
+                    logged = update % cfg.logger_params.logging_frequency == 0 or update == total
+                    if logged:
+                        self._record(update, compile_time, writer, bar, on_log)
+                    every = cfg.logger_params.evaluate_frequency
+                    if ((every and update % every == 0) or update == total) and self._is_best(self.evaluate(writer)):
+                        if not logged:
+                            self.save_checkpoint()  # the best policy so far is always kept
+                    bar.update(cfg.rollout_size)
+            if stop.requested:
+                print(f"{stop.requested}: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/")
         except KeyboardInterrupt:
+            if stop.forced:
+                raise
             print(f"\nInterrupted: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/")
+        except TrainingDiverged:
+            diverged = True
+            raise
         finally:
             bar.close()
-            if pending is not None:
-                self._record(*pending, compile_time, writer, bar, on_log)
+            if self._pending and not diverged and not stop.forced:
+                self._record(int(jax.device_get(self.state.update)), compile_time, writer, bar, on_log)
             if writer is not None:
                 writer.close()
         return self.dir

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,14 @@ SMALL_POINTMASS = [
 
 
 def fixture_path(name: str) -> Path:
-    """A MyoAssist fixture file; the test is skipped when the shared folder is absent."""
+    """A MyoAssist fixture file; the test is skipped when the shared folder is absent, and fails under CI=true
+    (so a CI that loses ../shared cannot pass by skipping the MyoAssist-compatibility tests)."""
     path = FIXTURES / name
     if not path.is_file():
-        pytest.skip(f"MyoAssist fixture {path} not available")
+        message = f"MyoAssist fixture {path} not available"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI=true requires ../shared/myoassist_fixtures (see its README.md)")
+        pytest.skip(message)
     return path
 
 

@@ -1,4 +1,4 @@
-"""CPU physics backend (MuJoCo C through pure_callback): state precision, batching, agreement with MJX."""
+"""CPU physics backend (MuJoCo C through pure_callback): state precision, batching, agreement with MJX, faults."""
 
 import jax
 import jax.numpy as jnp
@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from mjx_myoassist.config import load_config
-from mjx_myoassist.envs import make, resolve_backend
-from mjx_myoassist.envs.cpu_backend import CpuBackend, join64, split64
+from mjx_myoassist.envs import make, resolve_backend, step_with_auto_reset
+from mjx_myoassist.envs.base import prepare_auto_reset
+from mjx_myoassist.envs.cpu_backend import CpuBackend, CpuState, join64, split64
 from mjx_myoassist.models import load_model
 from tests.conftest import CONFIGS
 
@@ -79,3 +80,58 @@ def test_reset_observations_match_the_mjx_backend(leg_env, leg_batch, leg_config
     mjx_obs = np.asarray(reset_mjx(keys).obs)
     cpu_obs = np.asarray(jax.jit(jax.vmap(cpu_env.reset))(keys).obs)
     np.testing.assert_allclose(cpu_obs, mjx_obs, atol=2e-5)
+
+
+def _nan_velocity(state, i):
+    """``state`` with env ``i``'s first joint velocity set to NaN, on either backend."""
+    data = state.data
+    if isinstance(data, CpuState):
+        data = data.replace(hi={**data.hi, "qvel": data.hi["qvel"].at[i, 0].set(jnp.nan)})
+    else:
+        data = data.replace(qvel=data.qvel.at[i, 0].set(jnp.nan))
+    return state.replace(data=data)
+
+
+def _step_with_fault(env, n, i):
+    """Resets ``n`` envs, poisons env ``i`` with a NaN velocity and takes one auto-resetting step."""
+    reset = jax.jit(jax.vmap(lambda k: prepare_auto_reset(env.reset(k))))
+    step = jax.jit(jax.vmap(lambda s, a: step_with_auto_reset(env, s, a)))
+    state = _nan_velocity(reset(jax.random.split(jax.random.PRNGKey(0), n)), i)
+    return step(state, jnp.zeros((n, env.action_size)))
+
+
+def _assert_fault_counted(out, i):
+    fault = np.asarray(out.metrics["numerical_fault"])
+    assert bool(out.terminated[i]) and not bool(out.truncated[i]), "a NaN state must terminate its episode"
+    np.testing.assert_array_equal(fault, np.eye(len(fault))[i])  # counted for that env only
+    assert np.isfinite(np.asarray(out.obs)).all() and np.isfinite(np.asarray(out.reward)).all()
+
+
+@pytest.mark.parametrize("physics_backend", ["cpu", "mjx"])
+def test_nan_state_terminates_and_is_counted_on_pointmass(physics_backend, tmp_path, monkeypatch):
+    """MuJoCo's auto-reset used to hide a NaN on the cpu backend: the state silently went back to the default pose."""
+    monkeypatch.chdir(tmp_path)  # MuJoCo writes its instability warnings to MUJOCO_LOG.TXT there
+    overrides = ["--config.env_params.num_envs", "4", "--config.ppo_params.batch_size", "64",
+                 "--config.env_params.physics_backend", physics_backend]  # fmt: skip
+    env = make(load_config(CONFIGS / "pointmass.json", overrides))
+    out = _step_with_fault(env, 4, 1)
+    _assert_fault_counted(out, 1)
+    assert np.isfinite(np.asarray(out.data.view.qvel if physics_backend == "cpu" else out.data.qvel)).all()
+
+
+def test_nan_state_terminates_and_is_counted_on_the_leg(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    overrides = ["--config.env_params.num_envs", "4", "--config.ppo_params.batch_size", "4",
+                 "--config.env_params.physics_backend", "cpu", "--config.env_params.num_threads", "2"]  # fmt: skip
+    env = make(load_config(CONFIGS / "test.json", overrides))
+    _assert_fault_counted(_step_with_fault(env, 4, 2), 2)
+
+
+def test_cpu_backend_keeps_a_nan_state_instead_of_resetting_it(backend, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = backend.model
+    state = backend.init(jnp.asarray(model.key_qpos[0], jnp.float32), jnp.zeros(model.nv), jnp.zeros(model.na))
+    state = state.replace(hi={**state.hi, "qvel": state.hi["qvel"].at[3].set(jnp.nan)})
+    stepped = backend.step(state, jnp.zeros(model.nu))
+    assert not bool(backend.is_finite(stepped))
+    assert float(backend.view(stepped).time) > 0  # MuJoCo's auto-reset would also have set the time back to 0

@@ -97,3 +97,30 @@ def test_restore_policy_meta_and_layouts_written_before_actor_output_activation(
     old = checkpoint.read_meta(path)
     del old["layout"]["actor_output_activation"]
     assert checkpoint.layout_from_meta(old) == layout
+
+
+def test_checkpoint_without_env_state_is_smaller_and_restarts_episodes(trained, tmp_path):
+    trainer, state, path = trained
+    compact = checkpoint.save(tmp_path / "128", state, trainer.config, trainer.layout, env_state=False)
+    assert (compact / checkpoint.STATE_FILE).stat().st_size < (path / checkpoint.STATE_FILE).stat().st_size
+    template = trainer.init()
+    restored = checkpoint.restore_state(compact, template)
+    for a, b in zip(jax.tree.leaves(jax.device_get(state.params)), jax.tree.leaves(restored.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert int(restored.env_steps) == int(state.env_steps)
+    fresh = jax.device_get((template.env_state, template.episode_return))
+    back = jax.device_get((restored.env_state, restored.episode_return))
+    for a, b in zip(jax.tree.leaves(fresh), jax.tree.leaves(back), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_prune_keeps_the_newest_and_the_given_steps(tmp_path):
+    root = tmp_path / "trained_models"
+    for step in (128, 256, 384, 512, 640):
+        (root / str(step)).mkdir(parents=True)
+        (root / str(step) / checkpoint.META_FILE).write_text("{}")
+    (root / "768").mkdir()  # incomplete: not a checkpoint, left alone
+    removed = checkpoint.prune(tmp_path, keep_last=2, keep_steps=[256])
+    assert sorted(p.name for p in removed) == ["128", "384"]
+    assert sorted(p.name for p in root.iterdir()) == ["256", "512", "640", "768"]
+    assert checkpoint.prune(tmp_path, keep_last=0) == []

@@ -1,4 +1,5 @@
-"""Trainer on the cheap point-mass task: learning, multi-device equivalence, target_kl."""
+"""Trainer on the cheap point-mass task: learning, multi-device equivalence, target_kl, truncation bootstrap,
+metrics merged over updates, divergence detection."""
 
 import json
 import os
@@ -6,11 +7,15 @@ import subprocess
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from mjx_myoassist.config import load_config
-from mjx_myoassist.ppo.train import Trainer
+from mjx_myoassist.envs.base import Env, State
+from mjx_myoassist.ppo import losses
+from mjx_myoassist.ppo.normalizer import normalize
+from mjx_myoassist.ppo.train import PARAMS_FINITE, Trainer, merge_metrics, nonfinite
 from tests.conftest import CONFIGS, ROOT
 from tests.conftest import SMALL_POINTMASS as SMALL
 
@@ -43,6 +48,9 @@ def test_epoch_metrics_and_counters():
     for key in ("episode/return", "loss/policy", "loss/value", "loss/approx_kl", "loss/entropy", "reward/distance"):
         assert key in m and np.isfinite(m[key])
     assert m["loss/updates_applied"] == 4 * 4  # n_epochs * minibatches (128 / 32)
+    assert m[PARAMS_FINITE] == 1.0
+    _, poisoned = trainer.train_epoch(state.replace(params=jax.tree.map(lambda x: x * jnp.nan, state.params)))
+    assert float(poisoned[PARAMS_FINITE]) == 0.0 and not np.isfinite(float(poisoned["loss/value"]))
 
 
 def test_target_kl_stops_the_epoch_loop_early():
@@ -50,7 +58,7 @@ def test_target_kl_stops_the_epoch_loop_early():
     trainer = Trainer(load_config(CONFIGS / "pointmass.json", overrides))
     _, history = run_updates(trainer, 2)
     assert history[-1]["loss/early_stopped"] == 1.0
-    assert history[-1]["loss/updates_applied"] < 40
+    assert history[-1]["loss/updates_applied"] < 4 * 4  # n_epochs * minibatches without the early stop
 
 
 TWO_DEVICE_SCRIPT = """
@@ -133,3 +141,79 @@ def test_two_processes_with_jax_distributed_match_one_device():
     reference = json.loads(single.stdout.strip().splitlines()[-1])["params"]
     np.testing.assert_allclose(results[0], results[1])
     np.testing.assert_allclose(results[0], reference, atol=1e-5)
+
+
+class Countdown(Env):
+    """Truncates every LIMIT steps, never terminates; observes (steps taken, 1), so the observation before
+    the auto-reset, (LIMIT, 1), differs from the one after it, (0, 1)."""
+
+    LIMIT = 3
+    action_size = 1
+
+    def reset(self, rng):
+        zero = jnp.float32(0.0)
+        info = {"rng": rng, "step": jnp.int32(0)}
+        return State(jnp.zeros(1), jnp.array([0.0, 1.0]), zero, jnp.bool_(False), jnp.bool_(False), {}, info)
+
+    def step(self, state, action):
+        step = state.info["step"] + 1
+        return state.replace(
+            obs=jnp.stack([step.astype(jnp.float32), 1.0]),
+            reward=jnp.float32(1.0),
+            terminated=jnp.bool_(False),
+            truncated=step >= self.LIMIT,
+            info={**state.info, "step": step},
+        )
+
+    @property
+    def dt(self):
+        return 0.1
+
+
+def test_truncation_bootstraps_from_the_pre_reset_observation(monkeypatch):
+    """End to end through the trainer's epoch: at a truncated step the value target is r + gamma V(pre-reset obs)."""
+    captured, real_gae = {}, losses.gae
+
+    def spy(rewards, values, next_values, terminated, done, gamma, lam):
+        adv, ret = real_gae(rewards, values, next_values, terminated, done, gamma, lam)
+        record = lambda **kw: captured.update(jax.device_get(kw))  # noqa: E731
+        jax.debug.callback(record, next_values=next_values, terminated=terminated, done=done, ret=ret)
+        return adv, ret
+
+    monkeypatch.setattr(losses, "gae", spy)
+    config = load_config(CONFIGS / "pointmass.json", SMALL)
+    trainer = Trainer(config, env=Countdown())
+    state = trainer.init()
+    params, stats = jax.device_get((state.params, state.normalizer))
+    trainer.train_epoch(state)
+    jax.effects_barrier()
+
+    def value(obs):
+        return float(trainer._policy(params, normalize(stats, jnp.asarray(obs, jnp.float32)))[2])
+
+    truncated = (np.arange(16) + 1) % Countdown.LIMIT == 0
+    np.testing.assert_array_equal(captured["done"], np.repeat(truncated[:, None], 8, axis=1))
+    assert not captured["terminated"].any()
+    v_final, v_reset = value([Countdown.LIMIT, 1.0]), value([0.0, 1.0])
+    assert abs(v_final - v_reset) > 1e-4  # the critic tells the two apart, so a wrong wiring shows
+    np.testing.assert_allclose(captured["next_values"][truncated], v_final, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(captured["ret"][truncated], 1.0 + config.ppo_params.gamma * v_final, rtol=1e-5)
+
+
+def test_log_entry_merges_updates_episode_weighted():
+    a = {"episode/return": 10.0, "episode/length": 5.0, "episode/count": 2.0, "episode/terminated": 1.0,
+         "episode/truncated": 1.0, "loss/value": 1.0}  # fmt: skip
+    b = {"episode/return": 0.0, "episode/length": 0.0, "episode/count": 0.0, "episode/terminated": 0.0,
+         "episode/truncated": 0.0, "loss/value": 3.0}  # fmt: skip
+    c = {**a, "episode/return": 4.0, "episode/count": 1.0, "episode/terminated": 0.0}
+    merged = merge_metrics([a, b, c])
+    assert merged["episode/return"] == pytest.approx((10 * 2 + 4) / 3)  # every episode since the last log
+    assert merged["episode/count"] == 3 and merged["episode/terminated"] == 1 and merged["episode/truncated"] == 2
+    assert merged["loss/value"] == pytest.approx(5 / 3)
+    assert merge_metrics([b])["episode/return"] == 0.0
+
+
+def test_nan_in_loss_or_parameters_is_reported():
+    assert nonfinite({"loss/value": 1.0, "episode/return": float("nan"), PARAMS_FINITE: 1.0}) == []
+    assert nonfinite({"loss/value": float("nan"), PARAMS_FINITE: 1.0}) == ["loss/value"]
+    assert "parameters" in nonfinite({"loss/value": 1.0, PARAMS_FINITE: 0.0})[0]

@@ -1,14 +1,21 @@
-"""Sessions on disk: folder layout, Ctrl-C checkpoint, exact resume, warm start."""
+"""Sessions on disk: folder layout, Ctrl-C/SIGTERM checkpoint, exact resume, extension, retention, divergence."""
 
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 
+import jax
 import numpy as np
 import pytest
 
 from mjx_myoassist import session as session_module
-from mjx_myoassist.config import load_config
+from mjx_myoassist.config import ConfigError, load_config
 from mjx_myoassist.ppo import checkpoint
-from mjx_myoassist.session import Session
+from mjx_myoassist.ppo.train import TrainingDiverged
+from mjx_myoassist.session import Session, write_json
 from tests.conftest import CONFIGS
 
 OVERRIDES = [
@@ -38,11 +45,11 @@ def test_session_folder_is_complete(straight_run):
     assert list((straight_run / "tensorboard").glob("events.out.tfevents.*"))
 
 
-class InterruptAfter:
-    """A tqdm stand-in that raises KeyboardInterrupt (Ctrl-C) on its n-th update."""
+class AfterUpdate:
+    """A tqdm stand-in that calls ``action()`` at the end of the n-th training update."""
 
-    def __init__(self, n):
-        self.n, self.calls = n, 0
+    def __init__(self, n, action):
+        self.n, self.calls, self.action = n, 0, action
 
     def __call__(self, *args, **kwargs):
         return self
@@ -50,7 +57,7 @@ class InterruptAfter:
     def update(self, _):
         self.calls += 1
         if self.calls == self.n:
-            raise KeyboardInterrupt
+            self.action()
 
     def set_postfix(self, **_):
         pass
@@ -59,19 +66,142 @@ class InterruptAfter:
         pass
 
 
+def send(sig):
+    return lambda: os.kill(os.getpid(), sig)
+
+
+def assert_same_policy(ckpt_a, ckpt_b):
+    for a, b in zip(policy_arrays(ckpt_a), policy_arrays(ckpt_b), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def logged_steps(session_dir):
+    return [e["step"] for e in json.loads((session_dir / "train_log.json").read_text())]
+
+
+# no log before the end: a checkpoint at an interruption can only come from the save on the way out
+UNLOGGED = OVERRIDES + ["--config.logger_params.logging_frequency", "4"]
+
+
 def test_ctrl_c_checkpoints_and_resume_continues_exactly(straight_run, tmp_path, monkeypatch):
-    monkeypatch.setattr(session_module, "tqdm", InterruptAfter(2))
-    interrupted = Session(load_config(CONFIGS / "pointmass.json", OVERRIDES), results_dir=tmp_path).run(progress=False)
+    monkeypatch.setattr(session_module, "tqdm", AfterUpdate(2, send(signal.SIGINT)))
+    interrupted = Session(load_config(CONFIGS / "pointmass.json", UNLOGGED), results_dir=tmp_path).run(progress=False)
     assert checkpoint.latest_checkpoint(interrupted).name == "256"
+    assert logged_steps(interrupted) == [256]
     monkeypatch.undo()
     resumed = Session(resume=interrupted).run(progress=False)
     assert resumed == interrupted
-    final_a = policy_arrays(checkpoint.latest_checkpoint(straight_run))
-    final_b = policy_arrays(checkpoint.latest_checkpoint(resumed))
-    for a, b in zip(final_a, final_b, strict=True):
-        np.testing.assert_array_equal(a, b)
-    log = json.loads((resumed / "train_log.json").read_text())
-    assert [e["step"] for e in log] == [128, 256, 384, 512]
+    assert_same_policy(checkpoint.latest_checkpoint(straight_run), checkpoint.latest_checkpoint(resumed))
+    assert logged_steps(resumed) == [256, 512]
+
+
+def test_sigterm_saves_like_ctrl_c(tmp_path, monkeypatch):
+    def unhandled(*_):
+        pytest.fail("SIGTERM reached the default handler: Session.run must catch it and save")
+
+    previous = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        monkeypatch.setattr(session_module, "tqdm", AfterUpdate(2, send(signal.SIGTERM)))
+        stopped = Session(load_config(CONFIGS / "pointmass.json", UNLOGGED), results_dir=tmp_path).run(progress=False)
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # restored after the run
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert checkpoint.latest_checkpoint(stopped).name == "256" and logged_steps(stopped) == [256]
+
+
+def test_nan_in_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # NaN actions make MuJoCo write MUJOCO_LOG.TXT there
+    session = Session(load_config(CONFIGS / "pointmass.json", OVERRIDES), results_dir=tmp_path)
+
+    def poison():
+        session.state = session.state.replace(params=jax.tree.map(lambda x: x * np.nan, session.state.params))
+
+    monkeypatch.setattr(session_module, "tqdm", AfterUpdate(2, poison))
+    with pytest.raises(TrainingDiverged, match="NaN") as err:
+        session.run(progress=False)
+    assert str(session.dir / "trained_models" / "256") in str(err.value) and "learning_rate" in str(err.value)
+    assert [step for step, _ in checkpoint.list_checkpoints(session.dir)] == [128, 256]
+    assert logged_steps(session.dir) == [128, 256]
+    assert all(np.isfinite(a).all() for a in policy_arrays(session.dir / "trained_models" / "256"))
+
+
+def dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_resume_skips_a_corrupted_checkpoint_from_an_older_one_and_extends(straight_run, tmp_path):
+    run = shutil.copytree(straight_run, tmp_path / "run")
+    newest = run / "trained_models" / "512" / checkpoint.STATE_FILE
+    newest.write_bytes(newest.read_bytes()[:100])  # a kill mid-copy, a full disk...
+    with pytest.raises(checkpoint.CheckpointError, match=f"--resume {run / 'trained_models' / '384'}"):
+        Session(resume=run)
+    leftovers = [run / f"train_log.json.tmp-{dead_pid()}", run / "trained_models" / f"640.tmp-{dead_pid()}"]
+    leftovers[0].write_text("[{")
+    leftovers[1].mkdir()
+    session = Session(resume=run / "trained_models" / "384", overrides=["--config.total_timesteps", "768"])
+    assert not any(p.exists() for p in leftovers)
+    session.run(progress=False)
+    assert logged_steps(run) == [128, 256, 384, 512, 640, 768]  # no duplicates of the entries after 384
+    assert_same_policy(straight_run / "trained_models" / "512", run / "trained_models" / "512")  # exact resume
+    (aside,) = (run / "trained_models").glob("superseded-*")
+    assert [p.name for p in aside.iterdir()] == ["512"]  # the corrupted one is set aside, not deleted
+    assert json.loads((run / "session_config.json").read_text())["total_timesteps"] == 768
+
+
+def test_resume_refuses_overrides_that_change_the_task_and_says_why(straight_run):
+    with pytest.raises(ConfigError, match="env_params.num_envs' cannot change when resuming: it changes the task"):
+        Session(resume=straight_run, overrides=["--config.env_params.num_envs", "16"])
+    with pytest.raises(ConfigError, match="changes the network"):
+        Session(resume=straight_run, overrides=["--config.policy_params.custom_policy_params.log_std_init", "0"])
+    with pytest.raises(ConfigError, match="already reached"):
+        Session(resume=straight_run, overrides=["--config.total_timesteps", "256"])
+    config = session_module.load_session_config(
+        straight_run, ["--config.logger_params.logging_frequency", "3", "--config.env_params.num_threads", "1"]
+    )
+    assert config.logger_params.logging_frequency == 3 and config.env_params.num_threads == 1
+
+
+def test_log_files_are_replaced_atomically(tmp_path, monkeypatch):
+    path = tmp_path / "train_log.json"
+    write_json(path, [{"step": 1}])
+
+    def dies_mid_write(data, f, **_):
+        f.write('[{"step": 1}, {"st')
+        raise OSError("killed")
+
+    monkeypatch.setattr(session_module.json, "dump", dies_mid_write)
+    with pytest.raises(OSError):
+        write_json(path, [{"step": 1}, {"step": 2}])
+    assert json.loads(path.read_text()) == [{"step": 1}]
+
+
+# episodes end only at step 24 and 48 of 64: in updates 2 and 3 (16 steps each)
+SYNCED = OVERRIDES + [
+    "--config.env_params.custom_max_episode_steps", "24", "--config.env_params.start_range", "0.1",
+    "--config.evaluate_param_list", '[{"num_timesteps": 8, "num_envs": 2}]',
+    "--config.logger_params.evaluate_frequency", "1", "--config.logger_params.keep_last", "2",
+]  # fmt: skip
+
+
+def test_log_entries_count_every_episode_since_the_previous_log(tmp_path):
+    every = Session(load_config(CONFIGS / "pointmass.json", SYNCED), results_dir=tmp_path).run(progress=False)
+    pairs = SYNCED + ["--config.logger_params.logging_frequency", "2"]
+    paired = Session(load_config(CONFIGS / "pointmass.json", pairs), results_dir=tmp_path).run(progress=False)
+    per_update = json.loads((every / "train_log.json").read_text())
+    merged = json.loads((paired / "train_log.json").read_text())
+    assert [e["step"] for e in merged] == [256, 512]
+    for entry, (a, b) in zip(merged, [per_update[0:2], per_update[2:4]], strict=True):
+        count = a["episode/count"] + b["episode/count"]
+        assert entry["episode/count"] == count > 0
+        expected = (a["episode/return"] * a["episode/count"] + b["episode/return"] * b["episode/count"]) / count
+        assert entry["episode/return"] == pytest.approx(expected, rel=1e-6)
+    # retention (keep_last 2) keeps the two newest checkpoints and the best evaluation's
+    evaluations = json.loads((every / "evaluations.json").read_text())
+    best = max(evaluations, key=lambda e: sum(r["return"] for r in e["entries"]))["step"]
+    kept = {step for step, _ in checkpoint.list_checkpoints(every)}
+    assert kept == {384, 512, best}
 
 
 def test_warm_start_from_previous_policy(straight_run, tmp_path):

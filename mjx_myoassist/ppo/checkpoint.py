@@ -7,6 +7,10 @@ A checkpoint is a folder ``trained_models/<env_steps>/`` holding
 * ``policy.npz``: the policy params and observation normalizer only;
 * ``meta.json``: config, network layout, sizes, and a SHA-256 per file.
 
+``save(..., env_state=False)`` leaves the envs' physics states and running episode
+counters out (at thousands of envs they are most of a checkpoint); restoring such a
+checkpoint starts fresh episodes.  :func:`prune` keeps a session's newest checkpoints.
+
 It is written to a temporary folder and renamed into place, so a crash mid-write
 leaves no half checkpoint; a truncated or edited file fails its checksum with a
 message that names it.
@@ -23,9 +27,10 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -36,6 +41,7 @@ from mjx_myoassist.ppo.normalizer import RunningStats, normalize
 
 FORMAT_VERSION = 1
 STATE_FILE, POLICY_FILE, META_FILE = "training_state.npz", "policy.npz", "meta.json"
+ENV_FIELDS = ("env_state", "episode_return", "episode_length")  # what save(..., env_state=False) leaves out
 
 
 class CheckpointError(RuntimeError):
@@ -62,11 +68,18 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def save(directory: Union[str, Path], state: Any, config: Any, layout: networks.NetworkLayout) -> Path:
+def _without_env(state: Any) -> Any:
+    return state.replace(**{name: None for name in ENV_FIELDS})
+
+
+def save(
+    directory: Union[str, Path], state: Any, config: Any, layout: networks.NetworkLayout, env_state: bool = True
+) -> Path:
     """Writes a checkpoint atomically; returns its folder.  With several processes every one
-    must call it (the state is gathered); only process 0 writes."""
+    must call it (the state is gathered); only process 0 writes.  ``env_state=False`` leaves
+    out the envs' physics states and episode counters (see the module docstring)."""
     directory = Path(directory)
-    state = to_host(state)
+    state = to_host(state if env_state else _without_env(state))
     if jax.process_index() != 0:
         return directory
     tmp = directory.with_name(directory.name + f".tmp-{os.getpid()}")
@@ -85,6 +98,7 @@ def save(directory: Union[str, Path], state: Any, config: Any, layout: networks.
         "format_version": FORMAT_VERSION,
         "env_steps": int(state.env_steps),
         "update": int(state.update),
+        "env_state": env_state,
         "config": config.to_dict(),
         "layout": dataclasses.asdict(layout),
         "sha256": {name: _sha256(data) for name, data in files.items()},
@@ -144,11 +158,23 @@ def _unflatten(template: Any, leaves: list[np.ndarray], what: str) -> Any:
     return jax.tree.unflatten(treedef, typed)
 
 
+def has_env_state(meta: dict[str, Any]) -> bool:
+    """Whether a checkpoint (its ``meta.json``) holds the envs' physics states."""
+    return bool(meta.get("env_state", True))
+
+
 def restore_state(directory: Union[str, Path], template: Any) -> Any:
-    """The TrainingState stored in ``directory``, shaped like ``template``."""
+    """The TrainingState stored in ``directory``, shaped like ``template``.
+
+    A checkpoint saved without env states takes them (fresh episodes) from ``template``."""
     directory = Path(directory)
     meta = read_meta(directory)
-    return _unflatten(jax.device_get(template), _read_leaves(directory, STATE_FILE, meta), str(directory / STATE_FILE))
+    host = jax.device_get(template)
+    stored = host if has_env_state(meta) else _without_env(host)
+    restored = _unflatten(stored, _read_leaves(directory, STATE_FILE, meta), str(directory / STATE_FILE))
+    if has_env_state(meta):
+        return restored
+    return restored.replace(**{name: getattr(template, name) for name in ENV_FIELDS})
 
 
 def layout_from_meta(meta: dict[str, Any]) -> networks.NetworkLayout:
@@ -233,3 +259,41 @@ def resolve_checkpoint(path: Union[str, Path]) -> Path:
         return newest_zip if newest_zip is not None and not _checkpoints(path) else latest_checkpoint(path)
     read_meta(path)  # raises the precise error
     return path
+
+
+def _remove(folder: Path) -> None:
+    """Deletes a checkpoint folder; renamed to a ``.tmp-<pid>`` leftover first, so a kill mid-delete never
+    leaves a half checkpoint that looks complete (the session cleans leftovers when it resumes)."""
+    doomed = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(doomed, ignore_errors=True)
+    os.replace(folder, doomed)
+    shutil.rmtree(doomed)
+
+
+def prune(session: Union[str, Path], keep_last: int, keep_steps: Collection[int] = ()) -> list[Path]:
+    """Deletes a session's checkpoints except the newest ``keep_last`` and those at ``keep_steps``
+    (``keep_last`` 0 keeps all); returns the deleted folders.  Only process 0 deletes."""
+    if keep_last <= 0 or jax.process_index() != 0:
+        return []
+    doomed = [path for step, path in _checkpoints(session)[:-keep_last] if step not in keep_steps]
+    for path in doomed:
+        _remove(path)
+    return doomed
+
+
+def set_aside_newer(session: Union[str, Path], step: int) -> Optional[Path]:
+    """Moves the checkpoints newer than ``step`` into ``trained_models/superseded-<time>/`` (nothing is
+    deleted), so that a run resumed from ``step`` saves its own; returns that folder, or None."""
+    newer = [path for s, path in _checkpoints(session) if s > step]
+    if not newer or jax.process_index() != 0:
+        return None
+    target = Path(session) / "trained_models" / time.strftime("superseded-%Y%m%d-%H%M%S")
+    target.mkdir(exist_ok=True)
+    for path in newer:
+        os.replace(path, target / path.name)
+    return target
+
+
+def list_checkpoints(session: Union[str, Path]) -> list[tuple[int, Path]]:
+    """(env steps, folder) of a session's complete checkpoints, oldest first."""
+    return _checkpoints(session)

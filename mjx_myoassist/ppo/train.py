@@ -9,6 +9,7 @@ per-env slices of time, so a run gives the same result on 1 or N devices.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -27,6 +28,33 @@ from mjx_myoassist.ppo import losses, networks
 from mjx_myoassist.ppo.normalizer import RunningStats, normalize
 
 AXIS = "data"
+PARAMS_FINITE = "loss/params_finite"  # 1.0 when the updated parameters and normalizer hold no NaN/inf
+EPISODE_SUMS = ("episode/count", "episode/terminated", "episode/truncated")
+EPISODE_MEANS = ("episode/return", "episode/length")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the parameters became NaN/inf during an update."""
+
+
+def nonfinite(metrics: dict[str, float]) -> list[str]:
+    """What went NaN/inf in one update's (host) metrics: loss terms, and the parameters/normalizer."""
+    bad = [key for key, value in metrics.items() if key.startswith("loss/") and not math.isfinite(value)]
+    if metrics.get(PARAMS_FINITE, 1.0) < 1.0:
+        bad.append("the network parameters or observation normalizer")
+    return bad
+
+
+def merge_metrics(updates: Sequence[dict[str, float]]) -> dict[str, float]:
+    """One log entry for several updates' (host) metrics: episode return and length over every episode
+    that ended in any of them, episode counts summed, everything else (rewards, losses) averaged."""
+    out = {key: sum(u[key] for u in updates) / len(updates) for key in updates[0]}
+    count = sum(u["episode/count"] for u in updates)
+    for key in EPISODE_SUMS:
+        out[key] = sum(u[key] for u in updates)
+    for key in EPISODE_MEANS:  # each update's mean is its sum / max(its count, 1)
+        out[key] = sum(u[key] * u["episode/count"] for u in updates) / max(count, 1.0)
+    return out
 
 
 @struct.dataclass
@@ -204,6 +232,8 @@ class Trainer:
         metrics.update(sgd_metrics)
         metrics["rollout/reward_mean"] = jax.lax.pmean(jnp.mean(data["reward"]), AXIS)
         metrics["rollout/value_mean"] = jax.lax.pmean(jnp.mean(data["value"]), AXIS)
+        finite = [jnp.isfinite(leaf).all() for leaf in jax.tree.leaves((params, normalizer))]
+        metrics[PARAMS_FINITE] = jnp.stack(finite).all().astype(jnp.float32)
         new_state = TrainingState(
             params=params,
             opt_state=opt_state,
