@@ -269,3 +269,8 @@ def test_net_indexing_two_constants_on_one_action():
     indexing(data)["exo_actor"]["action"].append(constant)  # overrides the exo actor's mapping: fine
     indexing(data)["human_actor"]["action"].append({**constant, "range_action": [23, 24]})
     expect_error(data, r"action index 23 is written by both 'human_actor' and 'exo_actor'")
+
+
+def test_negative_keep_last_is_refused():
+    with pytest.raises(ConfigError, match=r"logger_params.keep_last = -1 is out of range: it must be >= 0"):
+        load_config(CONFIGS / "pointmass.json", ["--config.logger_params.keep_last", "-1"])
