@@ -1,6 +1,6 @@
 """Build an env and apply 150 random control steps (5 s at 30 Hz) in one jitted ``lax.scan``.
 
-``python sim_minimal.py [--model MODEL_ID] [--num-envs N]`` prints compile time and
+``python sim_minimal.py [--model MODEL_ID] [--num-envs N] [--backend mjx|warp|cpu]`` prints compile time and
 steps/s separately.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+
+from mjx_myoassist.config import PHYSICS_BACKENDS
 
 MODEL_PRESETS = {
     "myolegs22_tutorial": "configs/imitation_tutorial_22_separated_net_partial_obs.json",
@@ -23,20 +25,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="myolegs22_tutorial", choices=sorted(MODEL_PRESETS))
     parser.add_argument("--num-envs", type=int, default=1)
     parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument(
+        "--backend", choices=PHYSICS_BACKENDS, help="env_params.physics_backend (default: the config's)"
+    )
     args = parser.parse_args(argv)
 
     import jax
 
     from mjx_myoassist import enable_compilation_cache
     from mjx_myoassist.config import load_config
-    from mjx_myoassist.envs import make, step_with_auto_reset
+    from mjx_myoassist.envs import make, resolve_backend, step_with_auto_reset
     from mjx_myoassist.envs.base import prepare_auto_reset
 
     enable_compilation_cache()
     n = str(args.num_envs)
-    config = load_config(
-        MODEL_PRESETS[args.model], ["--config.env_params.num_envs", n, "--config.ppo_params.batch_size", n]
-    )
+    overrides = ["--config.env_params.num_envs", n, "--config.ppo_params.batch_size", n]
+    if args.backend:
+        overrides += ["--config.env_params.physics_backend", args.backend]
+    config = load_config(MODEL_PRESETS[args.model], overrides)
     env = make(config)
 
     def rollout(rng):
@@ -57,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     _, (rewards, dones) = jax.block_until_ready(compiled(jax.random.PRNGKey(1)))
     run_s = time.perf_counter() - t0
     steps = args.steps * args.num_envs
-    print(f"model {args.model}: obs {env.observation_size}, action {env.action_size}, envs {args.num_envs}")
+    backend = resolve_backend(config.env_params.physics_backend)
+    print(f"model {args.model}: obs {env.observation_size}, action {env.action_size}, envs {args.num_envs}, {backend}")
     print(f"compile: {compile_s:.1f} s")
     print(f"run: {steps} control steps in {run_s:.2f} s = {steps / run_s:.1f} control steps/s")
     print(f"mean reward {float(rewards.mean()):.4f}, episodes ended {int(dones.sum())}")

@@ -40,7 +40,7 @@ def _doc(default: Any, text: str) -> Any:
 
 VELOCITY_MODES = ("UNIFORM", "SINUSOIDAL", "STEP")
 TERRAIN_TYPES = ("flat", "random", "harmonic_sinusoidal", "slope", "dev")
-PHYSICS_BACKENDS = ("auto", "mjx", "cpu")
+PHYSICS_BACKENDS = ("auto", "mjx", "warp", "cpu")
 
 
 @dataclass
@@ -108,7 +108,11 @@ class EnvParams:
         "Checkpoint or session to warm-start the policy from (actors, critic, log_std): one of ours, or a MyoAssist "
         "model_<steps>.zip or session folder (training then uses its head: tanh outputs, raw observations).",
     )
-    physics_backend: str = _doc("auto", "'mjx' (JAX physics), 'cpu' (MuJoCo C) or 'auto' (mjx on GPU/TPU, else cpu).")
+    physics_backend: str = _doc(
+        "auto",
+        "'mjx' (JAX physics), 'warp' (MuJoCo Warp, NVIDIA GPUs; pip install -e \".[warp]\"), 'cpu' (MuJoCo C) or "
+        "'auto' (warp on NVIDIA GPUs when installed, mjx on other GPUs/TPUs, else cpu).",
+    )
     num_threads: int = _doc(0, "Threads of the cpu physics backend; 0 = all cores.")
 
 

@@ -22,6 +22,7 @@ from mjx_myoassist.envs.humanoid import HumanoidEnv
 from mjx_myoassist.envs.leg import LegImitationEnv
 from mjx_myoassist.envs.physics import MjxBackend
 from mjx_myoassist.envs.pointmass import PointMassEnv
+from mjx_myoassist.envs.warp_backend import WarpBackend, warp_available
 
 ENV_CLASSES: dict[str, type[Env]] = {
     "myoAssistLegImitation-v0": LegImitationEnv,
@@ -33,18 +34,46 @@ ENV_IDS: tuple[str, ...] = tuple(ENV_CLASSES)
 assert set(ENV_IDS) == set(CONFIG_CLASS_BY_ENV_ID), "config and env registries disagree"
 
 
+def _has_nvidia_gpu() -> bool:
+    try:
+        return bool(jax.devices("cuda"))
+    except RuntimeError:  # JAX has no CUDA backend
+        return False
+
+
 def resolve_backend(name: str) -> str:
-    """'auto' -> 'mjx' when JAX has a GPU/TPU, else 'cpu' (MuJoCo C is faster than MJX on CPUs)."""
-    if name == "auto":
-        return "cpu" if jax.default_backend() == "cpu" else "mjx"
-    return name
+    """'auto' -> 'warp' on NVIDIA GPUs when MuJoCo Warp is installed, 'mjx' on other accelerators, else 'cpu'
+    (MuJoCo C is faster than MJX on CPUs)."""
+    if name != "auto":
+        return name
+    if jax.default_backend() == "cpu":
+        return "cpu"
+    return "warp" if _has_nvidia_gpu() and warp_available() else "mjx"
 
 
 def backend_factory(env_params: EnvParams) -> Callable:
     """``(model, substeps, tracked_bodies) -> backend`` for the configured physics backend."""
-    if resolve_backend(env_params.physics_backend) == "cpu":
+    name = resolve_backend(env_params.physics_backend)
+    if name == "cpu":
         return functools.partial(CpuBackend, num_threads=env_params.num_threads)
+    if name == "warp":
+        if not warp_available():
+            raise ConfigError(
+                "env_params.physics_backend is 'warp' but MuJoCo Warp is not installed: "
+                'pip install -e ".[warp]" in the repository (or set physics_backend to mjx or cpu).'
+            )
+        return WarpBackend
     return MjxBackend
+
+
+def use_physics_precision(precision: str) -> None:
+    """Switches JAX to 64 bits for ``precision == 'float64'`` (process-wide: arrays made later are float64).
+
+    Observations, actions and network parameters stay float32; MJX then steps in float64.
+    """
+    if precision == "float64" and not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+        print("physics_precision float64: JAX runs in 64-bit mode for this process (MJX physics in float64).")
 
 
 def make(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) -> Env:
@@ -55,6 +84,7 @@ def make(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) -> Env
     env_id = config.env_params.env_id
     if env_id not in ENV_CLASSES:
         raise ConfigError(f"Unknown env_id '{env_id}'. Registered: {ENV_IDS}.")
+    use_physics_precision(config.env_params.physics_precision)
     env = ENV_CLASSES[env_id](config, backend_factory=backend_factory(config.env_params), base_dir=base_dir)
     policy = config.policy_params.custom_policy_params
     if policy.net_indexing_info:

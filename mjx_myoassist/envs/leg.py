@@ -131,7 +131,7 @@ class LegImitationEnv(Env):
         model = self._build_model(p)
         self.model = model
         self._dt = 1.0 / p.control_framerate
-        if not p.mjx_ready_edits and getattr(backend_factory, "func", backend_factory) is MjxBackend:
+        if not p.mjx_ready_edits and issubclass(getattr(backend_factory, "func", backend_factory), MjxBackend):
             raise ConfigError(
                 "env_params.mjx_ready_edits is false (MyoAssist's original mesh contacts), which MJX cannot run: "
                 "set env_params.physics_backend to 'cpu', or mjx_ready_edits to true."

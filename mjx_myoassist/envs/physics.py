@@ -8,6 +8,7 @@ second backend (CPU MuJoCo) can supply the same view.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +44,17 @@ def finite_state(qpos: jax.Array, qvel: jax.Array, max_speed: float = 1e4) -> ja
     return jnp.isfinite(qpos).all() & jnp.isfinite(qvel).all() & (jnp.abs(qvel) < max_speed).all()
 
 
+def limited_joints(model: mujoco.MjModel, joints: Sequence[str]) -> np.ndarray:
+    """Ids of ``joints`` (the joints of the joint-limit-force sensors); raises ValueError for a joint without limits."""
+    ids = []
+    for name in joints:
+        jid = model.joint(name).id
+        if not model.jnt_limited[jid] or model.jnt_type[jid] < int(mujoco.mjtJoint.mjJNT_SLIDE):
+            raise ValueError(f"Joint '{name}' has no limit, so it has no joint-limit force.")
+        ids.append(jid)
+    return np.array(ids, dtype=np.int32)
+
+
 def contact_spheres(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
     """Ids and radii of the sphere geoms that collide with the ground (the feet of the leg models)."""
     ids = np.nonzero((model.geom_type == int(mujoco.mjtGeom.mjGEOM_SPHERE)) & (model.geom_contype > 0))[0]
@@ -52,30 +64,28 @@ def contact_spheres(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
 class MjxBackend:
     """Steps an MJX model ``substeps`` times per control step inside a ``lax.scan``."""
 
+    impl = "jax"  # MJX implementation (``mjx.put_model(..., impl=)``)
+
     def __init__(self, model: mujoco.MjModel, substeps: int, tracked_bodies: Sequence[str]):
         self.model = model
         self.substeps = int(substeps)
-        self.mx = mjx.put_model(model)
+        self.mx = mjx.put_model(model, impl=self.impl)
         targets = sensor_targets(model)
         self.touch = TouchSites.from_model(model, targets)
         self.touch_names = list(self.touch.names)
         self.limit_names = [n for n, (k, _) in targets.items() if k == "jointlimitfrc"]
-        self.limit_rows = self._limit_rows([targets[n][1] for n in self.limit_names])
+        self.limit_joints = limited_joints(model, [targets[n][1] for n in self.limit_names])
         self.tracked_bodies = np.array([model.body(b).id for b in tracked_bodies], dtype=np.int32)
         self.contact_geoms, self.contact_radius = contact_spheres(model)
 
-    def _limit_rows(self, joints: list[str]) -> np.ndarray:
-        """efc rows of the joint-limit constraints of ``joints`` (MJX lays them out statically)."""
-        efc_type = np.asarray(mjx.make_data(self.mx)._impl.efc_type)
+    @functools.cached_property
+    def limit_rows(self) -> np.ndarray:
+        """efc rows of the joint-limit constraints of ``limit_joints`` (MJX lays them out statically)."""
+        with jax.ensure_compile_time_eval():  # first read while tracing the env
+            efc_type = np.asarray(mjx.make_data(self.mx)._impl.efc_type)
         limited = np.nonzero(self.model.jnt_limited & (self.model.jnt_type >= int(mujoco.mjtJoint.mjJNT_SLIDE)))[0]
         first = int(np.argmax(efc_type == LIMIT_JOINT)) if (efc_type == LIMIT_JOINT).any() else 0
-        rows = []
-        for name in joints:
-            jid = self.model.joint(name).id
-            if jid not in limited:
-                raise ValueError(f"Joint '{name}' has no limit, so it has no joint-limit force.")
-            rows.append(first + int(np.nonzero(limited == jid)[0][0]))
-        return np.array(rows, dtype=np.int32)
+        return np.array([first + int(np.nonzero(limited == j)[0][0]) for j in self.limit_joints], dtype=np.int32)
 
     def init(self, qpos: jax.Array, qvel: jax.Array, act: jax.Array) -> Any:
         """A physics state at (qpos, qvel, act) with body positions computed.
@@ -130,10 +140,12 @@ class MjxBackend:
         in_pyramid = jnp.arange(max_rows)[None, :] < 2 * (contact.dim[:, None] - 1)
         forces = jnp.where(in_pyramid, impl.efc_force[jnp.clip(rows, 0, impl.efc_force.shape[0] - 1)], 0.0)
         normal = jnp.where(contact.efc_address >= 0, forces.sum(axis=1), 0.0)
-        bodies = jnp.asarray(self.model.geom_bodyid)[contact.geom]  # [ncon, 2]
-        return touch_forces(
-            jnp, self.touch, data.site_xpos, data.site_xmat, normal, contact.pos, contact.frame[:, 0, :], bodies
-        )
+        return self._touch_forces(data, normal, contact.pos, contact.frame[:, 0, :], contact.geom)
+
+    def _touch_forces(self, data: Any, normal: jax.Array, pos: jax.Array, direction: jax.Array, geoms: jax.Array):
+        """Touch readings from contacts given as normal force, point, normal direction and geom pair [n, 2]."""
+        bodies = jnp.asarray(self.model.geom_bodyid)[geoms]
+        return touch_forces(jnp, self.touch, data.site_xpos, data.site_xmat, normal, pos, direction, bodies)
 
     @staticmethod
     def is_finite(data: Any) -> jax.Array:
