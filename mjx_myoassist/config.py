@@ -39,8 +39,11 @@ def _doc(default: Any, text: str) -> Any:
 
 
 VELOCITY_MODES = ("UNIFORM", "SINUSOIDAL", "STEP")
+TRAINING_VELOCITY_MODES = ("RANDOM", *VELOCITY_MODES)
 TERRAIN_TYPES = ("flat", "random", "harmonic_sinusoidal", "slope", "dev")
 PHYSICS_BACKENDS = ("auto", "mjx", "warp", "cpu")
+PHYSICS_PRECISIONS = ("float32", "float64")
+INTEGRATORS = ("", "Euler", "implicitfast", "RK4")  # names of mujoco.mjtIntegrator, "" = the model's own
 
 
 @dataclass
@@ -114,6 +117,11 @@ class EnvParams:
         "'auto' (warp on NVIDIA GPUs when installed, mjx on other GPUs/TPUs, else cpu).",
     )
     num_threads: int = _doc(0, "Threads of the cpu physics backend; 0 = all cores.")
+    physics_precision: str = _doc(
+        "float32",
+        "Precision of MJX physics: 'float64' switches JAX to 64-bit (jax_enable_x64) for the whole run, as CPU "
+        "MuJoCo computes; MyoAssist's own models need it on MJX (docs/models.md). The cpu backend is always float64.",
+    )
 
 
 @dataclass
@@ -608,6 +616,7 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (EnvParams, "physics_sim_framerate"): _AT_LEAST_ONE,
     (EnvParams, "custom_max_episode_steps"): _AT_LEAST_ONE,
     (EnvParams, "physics_backend"): _one_of(PHYSICS_BACKENDS),
+    (EnvParams, "physics_precision"): _one_of(PHYSICS_PRECISIONS),
     (EnvParams, "num_threads"): _NON_NEGATIVE,
     (EnvParams, "solver_iterations"): _NON_NEGATIVE,
     (EnvParams, "solver_ls_iterations"): _NON_NEGATIVE,

@@ -38,6 +38,7 @@ from mjx_myoassist.config import (
     split_overrides,
 )
 from mjx_myoassist.envs import Env, make, velocity
+from mjx_myoassist.envs.base import keep_dtypes
 from mjx_myoassist.ppo import checkpoint, networks
 from mjx_myoassist.ppo.checkpoint import CheckpointError
 from mjx_myoassist.ppo.normalizer import RunningStats, normalize
@@ -89,7 +90,7 @@ class Evaluator:
 
         def one(carry, t):
             state, alive, end_x = carry
-            nxt = jax.vmap(self.env.step)(state, jax.vmap(policy)(state.obs))
+            nxt = keep_dtypes(jax.vmap(self.env.step)(state, jax.vmap(policy)(state.obs)), state)
             counted = alive & (t < num_steps)
             live = counted.astype(jnp.float32)
             out = {
@@ -98,7 +99,7 @@ class Evaluator:
                 "terminated": (nxt.terminated.astype(jnp.float32)) * live,
                 **{k: v * live for k, v in nxt.metrics.items()},
             }
-            end_x = jnp.where(counted, self._root_x(nxt.data), end_x)
+            end_x = jnp.where(counted, self._root_x(nxt.data), end_x).astype(end_x.dtype)
             return (nxt, alive & ~nxt.done, end_x), out
 
         (_, _, end_x), out = jax.lax.scan(one, (state, in_batch, start_x), jnp.arange(self.num_steps))

@@ -23,6 +23,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--config", default=DEFAULT_CONFIG, help="JSON config (MyoAssist schema) or preset name, e.g. test"
     )
     parser.add_argument("--resume", default=None, help="session folder, or one of its checkpoints, to continue")
+    parser.add_argument(
+        "--myoassist-root", default=None, help="MyoAssist checkout: the config's model_path is looked up there first"
+    )
     parser.add_argument("--results-dir", default="results", help="where new sessions are created")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--coordinator", default=None, help="host:port of process 0, to train across hosts")
@@ -33,6 +36,8 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.myoassist_root and not args.resume:
+        overrides += ["--config.env_params.myoassist_root", args.myoassist_root]
     if args.coordinator:
         from mjx_myoassist.ppo.train import init_distributed
 

@@ -57,3 +57,19 @@ def test_action_mapping_mid_plus_half_range():
 def test_unknown_env_id_is_a_config_error():
     with pytest.raises(ConfigError, match="Registered ids"):
         load_config(CONFIGS / "test.json", ["--config.env_params.env_id", "walker"])
+
+
+def test_float64_physics_precision_switches_jax_to_64_bit():
+    """In a fresh process (64-bit mode is process-wide): MJX state float64, observations float32."""
+    import subprocess
+    import sys
+
+    code = (
+        "import jax; from mjx_myoassist.config import load_config; from mjx_myoassist.envs import make;"
+        "c = load_config('pointmass', ['--config.env_params.physics_backend', 'mjx',"
+        " '--config.env_params.physics_precision', 'float64']);"
+        "assert not jax.config.jax_enable_x64; env = make(c); s = jax.jit(env.reset)(jax.random.PRNGKey(0));"
+        "print(jax.config.jax_enable_x64, s.data.qpos.dtype, s.obs.dtype)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "True float64 float32"
