@@ -105,6 +105,11 @@ class EnvParams:
     solver_ls_iterations: int = _doc(
         0, "Solver line-search iterations; 0 = the model's own (MJX-ready edits: 8; MyoAssist's original: 50)."
     )
+    integrator: str = _doc(
+        "",
+        "Physics integrator: '' = the model's own (MyoAssist: Euler), or 'Euler', 'implicitfast', 'RK4'. MyoAssist's "
+        "published policy falls under 'implicitfast' at every rate tried (benchmarks/README.md, Physics rate).",
+    )
     model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
     prev_trained_policy_path: Optional[str] = _doc(
         None,
@@ -620,6 +625,7 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (EnvParams, "num_threads"): _NON_NEGATIVE,
     (EnvParams, "solver_iterations"): _NON_NEGATIVE,
     (EnvParams, "solver_ls_iterations"): _NON_NEGATIVE,
+    (EnvParams, "integrator"): _one_of(INTEGRATORS),
     (ImitationEnvParams, "out_of_trajectory_threshold"): _POSITIVE,
     (ImitationEnvParams, "min_target_velocity"): _NON_NEGATIVE,
     (ImitationEnvParams, "min_target_velocity_period"): _POSITIVE,

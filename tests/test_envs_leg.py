@@ -126,6 +126,18 @@ def test_lumbar_option_is_checked():
         make(load_config(CONFIGS / "test.json", ["--config.env_params.enable_lumbar_joint", "true"]))
 
 
+def test_integrator_option_sets_the_model_integrator():
+    import mujoco
+
+    default = make(load_config(CONFIGS / "test.json")).model.opt
+    assert default.integrator == mujoco.mjtIntegrator.mjINT_EULER  # the model's own (MyoAssist's)
+    fast = ["--config.env_params.integrator", "implicitfast", "--config.env_params.physics_sim_framerate", "240"]
+    opt = make(load_config(CONFIGS / "test.json", fast)).model.opt
+    assert opt.integrator == mujoco.mjtIntegrator.mjINT_IMPLICITFAST and opt.timestep == pytest.approx(1 / 240)
+    with pytest.raises(ConfigError, match="integrator 'implicit_fast' is unknown.*implicitfast"):
+        load_config(CONFIGS / "test.json", ["--config.env_params.integrator", "implicit_fast"])
+
+
 def test_fixed_lumbar_angle_tilts_the_trunk():
     import mujoco
 

@@ -198,6 +198,8 @@ class LegImitationEnv(Env):
             spec.option.iterations = p.solver_iterations
         if p.solver_ls_iterations:
             spec.option.ls_iterations = p.solver_ls_iterations
+        if p.integrator:
+            spec.option.integrator = getattr(mujoco.mjtIntegrator, f"mjINT_{p.integrator.upper()}")
         return spec
 
     def _build_model(self, p) -> mujoco.MjModel:
