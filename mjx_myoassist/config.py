@@ -140,7 +140,11 @@ class ImitationEnvParams(EnvParams):
     max_target_velocity: float = _doc(1.25, "Highest target walking speed (m/s).")
     min_target_velocity_period: float = _doc(2.0, "Shortest period of target speed changes (s).")
     max_target_velocity_period: float = _doc(10.0, "Longest period of target speed changes (s).")
-    velocity_mode: str = _doc("UNIFORM", "Target speed schedule: UNIFORM, SINUSOIDAL or STEP.")
+    velocity_mode: str = _doc(
+        "RANDOM",
+        "Target speed schedule of training episodes: RANDOM draws UNIFORM, SINUSOIDAL or STEP per episode as "
+        "MyoAssist's training does; a mode name fixes it (mjx_myoassist/envs/velocity.py).",
+    )
     enable_lumbar_joint: bool = _doc(
         False, "Let the lumbar joint move; the planar 22-muscle leg welds its trunk, so true is an error there."
     )
@@ -629,7 +633,7 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (ImitationEnvParams, "out_of_trajectory_threshold"): _POSITIVE,
     (ImitationEnvParams, "min_target_velocity"): _NON_NEGATIVE,
     (ImitationEnvParams, "min_target_velocity_period"): _POSITIVE,
-    (ImitationEnvParams, "velocity_mode"): _one_of(VELOCITY_MODES),
+    (ImitationEnvParams, "velocity_mode"): _one_of(TRAINING_VELOCITY_MODES),
     (ImitationEnvParams, "lumbar_joint_damping_value"): _NON_NEGATIVE,
     (ImitationEnvParams, "terrain_type"): _one_of(TERRAIN_TYPES),
     (ImitationEnvParams, "terrain_curriculum_steps"): _NON_NEGATIVE,

@@ -83,7 +83,7 @@ class Evaluator:
                 **state.info["schedule"],
                 **{k: jnp.broadcast_to(v, (self.num_envs,)) for k, v in schedule_override.items()},
             }
-            v0 = jax.vmap(lambda s: velocity.target_velocity(jnp.float32(0.0), s))(schedule)
+            v0 = jax.vmap(lambda s: velocity.target_velocity(jnp.float32(0.0), s, self.env.dt))(schedule)
             state = state.replace(info={**state.info, "schedule": schedule}, obs=state.obs.at[:, -1].set(v0))
         in_batch = jnp.arange(self.num_envs) < num_envs
         start_x = self._root_x(state.data)
@@ -106,11 +106,14 @@ class Evaluator:
         return {**jax.tree.map(lambda x: jnp.sum(x, axis=0), out), "start_x": start_x, "end_x": end_x}
 
     def _override(self, entry: EvaluateParams) -> dict[str, jax.Array]:
+        """MyoAssist's evaluator: the entry's mode and range, phase 0, first target at the middle of the range."""
         return {
             "mode": jnp.int32(velocity.mode_index(entry.velocity_mode)),
             "vmin": jnp.float32(entry.min_target_velocity),
             "vmax": jnp.float32(entry.max_target_velocity),
             "period": jnp.float32(entry.target_velocity_period),
+            "phase": jnp.float32(0.0),
+            "start": jnp.float32(0.5),
         }
 
     def run(self, params: Any, stats: RunningStats, seed: int = 0) -> list[dict[str, float]]:

@@ -113,12 +113,15 @@ def test_truncation_at_step_limit_and_reference_end(leg_env, leg_batch, batch):
     limit = leg_env.params.custom_max_episode_steps
     state = set_env(batch, 4, lambda s: s.replace(info={**s.info, "step": jnp.int32(limit - 1)}))
     state = set_env(
-        state, 5, lambda s: s.replace(info={**s.info, "ref_start": jnp.int32(leg_env.reference_length - 2)})
+        state, 5, lambda s: s.replace(info={**s.info, "ref_start": jnp.int32(leg_env.reference_length - 1)})
     )
     out = step(state, jnp.zeros((B, 24)))
     for i in (4, 5):
         assert bool(out.truncated[i]) != bool(out.terminated[i])
     assert bool(out.truncated[4]) or bool(out.metrics["off_trajectory"][4])
+    # past the reference's last sample: MyoAssist's final step, reward 0 and no off-trajectory check
+    assert float(out.reward[5]) == 0.0 and float(out.metrics["reference_end"][5]) == 1.0
+    assert bool(out.truncated[5]) or bool(out.metrics["fell"][5])
 
 
 def test_lumbar_option_is_checked():
@@ -164,3 +167,96 @@ def test_reward_weight_for_joint_outside_reference():
     overrides = ["--config.env_params.reference_data_keys", '["knee_angle_l", "knee_angle_r"]']
     with pytest.raises(ConfigError, match="not in reference_data_keys"):
         make(load_config(CONFIGS / "test.json", overrides))
+
+
+# ---------------------------------------------------------------- MyoAssist's episode semantics (cpu backend, 1 env)
+
+LENIENT = [
+    "--config.env_params.physics_backend", "cpu",
+    "--config.env_params.out_of_trajectory_threshold", "100",
+    "--config.env_params.safe_height", "0",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cpu_env():
+    return make(load_config(CONFIGS / "test.json", LENIENT))
+
+
+@pytest.fixture(scope="module")
+def cpu_step(cpu_env):
+    return jax.jit(cpu_env.step)
+
+
+def non_reference(env) -> tuple[np.ndarray, np.ndarray]:
+    """qpos addresses and dof addresses of the joints outside the reference."""
+    qpos = np.setdiff1d(np.arange(env.model.nq), env.ref_qpos_adr)
+    dofs = np.setdiff1d(np.arange(env.model.nv), env.ref_dof_adr)
+    return qpos, dofs
+
+
+def test_reference_end_gives_a_final_zero_reward_truncated_step(cpu_env, cpu_step):
+    length = cpu_env.reference_length
+    state = cpu_env.reset(jax.random.PRNGKey(0))
+    state = state.replace(info={**state.info, "ref_start": jnp.int32(length - 2)})
+    last = cpu_step(state, jnp.zeros(cpu_env.action_size))  # index L - 1: an ordinary step
+    assert float(last.reward) != 0.0 and not bool(last.truncated) and not bool(last.terminated)
+    end = cpu_step(last, jnp.zeros(cpu_env.action_size))  # index L: MyoAssist's final step
+    assert float(end.reward) == 0.0 and bool(end.truncated) and not bool(end.terminated)
+    assert float(end.metrics["reference_end"]) == 1.0 and float(end.metrics["reward/forward_reward"]) > 0.0
+
+
+def test_first_reset_is_myoassists_first_episode(cpu_env):
+    state = cpu_env.reset(jax.random.PRNGKey(1))
+    view = cpu_env.backend.view(state.data)
+    qpos_adr, dof_adr = non_reference(cpu_env)
+    np.testing.assert_allclose(np.asarray(view.qpos)[qpos_adr], cpu_env.model.key_qpos[0][qpos_adr], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(view.qvel)[dof_adr], cpu_env.model.key_qvel[0][dof_adr], atol=1e-6)
+    assert float(view.qpos[cpu_env.pelvis_tx_qpos]) == 0.0 and np.all(np.asarray(view.act) == 0.0)
+    np.testing.assert_allclose(np.asarray(state.info["prev_act"]), 0.5)  # the built env's zero-action activations
+    assert int(state.info["steps"]["strike_step"]) == 32
+
+
+def test_auto_reset_continues_from_the_finished_episode(cpu_env, cpu_step):
+    state = cpu_env.reset(jax.random.PRNGKey(2))
+    for k in range(3):
+        state = cpu_step(state, jax.random.uniform(jax.random.PRNGKey(k), (cpu_env.action_size,), minval=-1))
+    finished = cpu_env.backend.view(state.data)
+    fresh = cpu_env.reset_like(state, jax.random.PRNGKey(3))
+    view = cpu_env.backend.view(fresh.data)
+    qpos_adr, dof_adr = non_reference(cpu_env)
+    assert np.abs(np.asarray(finished.qpos)[qpos_adr] - cpu_env.model.key_qpos[0][qpos_adr]).max() > 1e-3
+    np.testing.assert_allclose(np.asarray(view.qpos)[qpos_adr], np.asarray(finished.qpos)[qpos_adr], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(view.qvel)[dof_adr], np.asarray(finished.qvel)[dof_adr], atol=1e-6)
+    knee = cpu_env.reference.joints.index("knee_angle_r")
+    start = int(fresh.info["ref_start"])
+    assert float(view.qpos[cpu_env.ref_qpos_adr[knee]]) == pytest.approx(float(cpu_env.ref_q[start, knee]), abs=1e-6)
+    assert float(view.qpos[cpu_env.pelvis_tx_qpos]) == 0.0 and np.all(np.asarray(view.act) == 0.0)
+    np.testing.assert_allclose(np.asarray(fresh.info["prev_act"]), np.asarray(finished.act)[cpu_env.muscle_act])
+    assert int(fresh.info["steps"]["strike_step"]) == 3 and int(fresh.info["step"]) == 0
+    # a broken finished state is not carried: the new episode starts from key 0
+    broken = state.replace(data=state.data.replace(view=finished.replace(qvel=finished.qvel.at[0].set(jnp.nan))))
+    restarted = cpu_env.backend.view(cpu_env.reset_like(broken, jax.random.PRNGKey(3)).data)
+    np.testing.assert_allclose(np.asarray(restarted.qpos)[qpos_adr], cpu_env.model.key_qpos[0][qpos_adr], atol=1e-6)
+
+
+def test_velocity_mode_is_drawn_per_episode_for_myoassist_configs():
+    config = load_config(fixture_path("test.json"), ["--config.env_params.physics_backend", "cpu"])
+    assert config.env_params.velocity_mode == "RANDOM"  # MyoAssist's JSON has no velocity_mode
+    env = make(config)
+    modes = jax.vmap(lambda k: env.reset(k).info["schedule"]["mode"])(jax.random.split(jax.random.PRNGKey(0), 12))
+    assert set(np.asarray(modes).tolist()) == {0, 1, 2}
+
+
+def test_reset_pose_matches_myoassists_recorded_reset():
+    """The recorded episode starts at reference index 1378 of the surrogate, resampled as MyoAssist does (2025)."""
+    from tests.test_envs_leg_myoassist import myoassist_env
+
+    env = myoassist_env(edits=False)
+    rollout = np.load(fixture_path("recorded/rollout_partial_obs_seed0.npz"))
+    assert env.reference_length == 2025 and int(rollout["imitation_index"][0]) == 1379
+    ref_q, ref_dq = np.array(env.ref_q[1378]), np.array(env.ref_dq[1378])
+    tx = env.reference.joints.index("pelvis_tx")
+    ref_q[tx] = 0.0  # MyoAssist starts every episode at x = 0
+    np.testing.assert_allclose(rollout["qpos0"][env.ref_qpos_adr], ref_q, atol=1e-6)
+    np.testing.assert_allclose(rollout["qvel0"][env.ref_dof_adr], ref_dq * 1.25 / float(env.ref_speed[1378]), atol=1e-5)

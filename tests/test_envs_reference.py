@@ -44,12 +44,21 @@ def test_series_data_npz_and_json_roundtrip(tmp_path):
 def test_resample_to_control_rate():
     ref = load_reference(None, STANDING)
     at30 = resample(ref, 30.0)
-    duration = (ref.length - 1) / ref.sample_rate
-    assert at30.length == int(round(duration * 30)) + 1
+    assert at30.length == int(ref.length * 30 / ref.sample_rate)
     q, _ = ref.series("hip_flexion_r")
-    np.testing.assert_allclose(
-        at30.series("hip_flexion_r")[0][10], np.interp(10 / 30, np.arange(ref.length) / ref.sample_rate, q)
-    )
+    np.testing.assert_allclose(at30.series("hip_flexion_r")[0][[0, -1]], q[[0, -1]])  # end points kept
+    spacing = (ref.length - 1) / (at30.length - 1)  # original samples per control step
+    np.testing.assert_allclose(at30.series("hip_flexion_r")[0][10], np.interp(10 * spacing, np.arange(ref.length), q))
+
+
+def test_resample_matches_myoassist_loader_on_the_surrogate():
+    """MyoAssist: int(6000 * 30 / 88.9) = 2025 samples from the first to the last (not 2026 at exactly 30 Hz)."""
+    path = fixture_path("recorded/surrogate_short_reference_gait.npz")
+    raw = np.load(path, allow_pickle=True)["series_data"].item()["q_knee_angle_r"]
+    ref = resample(load_reference(path, STANDING), 30.0)
+    assert ref.length == 2025
+    expected = np.interp(np.linspace(0, len(raw) - 1, 2025), np.arange(len(raw)), raw)
+    np.testing.assert_allclose(ref.series("knee_angle_r")[0], expected, atol=1e-12)
 
 
 def test_tiling_continues_forward_progress():

@@ -49,11 +49,10 @@ from mjx_myoassist.models.myoassist import (
 )
 
 PELVIS_BODY = "pelvis"
-HEEL_SENSORS = ("r_foot", "l_foot")
-FOOT_BODIES = ("calcn_r", "calcn_l")
-HEEL_STRIKE_THRESHOLD = 0.1  # body weights
-TARGET_STEP_TIME = 0.55  # s, half of a 1.1 s normative gait cycle
+FOOT_SENSORS = (("r_foot", "r_toes"), ("l_foot", "l_toes"))  # MyoAssist's foot force: foot + toes, per side
 SINGLE_CYCLE_TILES = 10
+MYOASSIST_CONSTRUCTOR_STEPS = 32  # zero-action control steps MyoAssist's env runs when it is built
+END_EFFECTOR_DIFF = np.zeros(1)  # MyoAssist's end-effector comparison is a constant [0]
 GRAVITY = 9.81
 DEFAULT_REFERENCE_SPEED = 1.25  # m/s, for references without pelvis_tx
 MIN_REFERENCE_SPEED = 0.01  # m/s
@@ -71,13 +70,6 @@ REWARD_TERMS = (
     "joint_constraint_force_penalty",
     "foot_force_penalty",
 )
-PENALTIES = {
-    "muscle_activation_penalty",
-    "muscle_activation_diff_penalty",
-    "muscle_activation_penalty_per_step",
-    "joint_constraint_force_penalty",
-    "foot_force_penalty",
-}
 DEFAULT_MODEL_BY_ENV = {
     "myoAssistLegImitation-v0": "myolegs22_baseline",
     "myoAssistLegImitationExo-v0": "myolegs22_tutorial",
@@ -136,7 +128,7 @@ class LegImitationEnv(Env):
                 "env_params.mjx_ready_edits is false (MyoAssist's original mesh contacts), which MJX cannot run: "
                 "set env_params.physics_backend to 'cpu', or mjx_ready_edits to true."
             )
-        self.backend = backend_factory(model, config.substeps, (PELVIS_BODY, *FOOT_BODIES))
+        self.backend = backend_factory(model, config.substeps, (PELVIS_BODY,))
 
         jnt_qpos = lambda ids: np.asarray(model.jnt_qposadr[ids], dtype=np.int32)  # noqa: E731
         jnt_dof = lambda ids: np.asarray(model.jnt_dofadr[ids], dtype=np.int32)  # noqa: E731
@@ -145,12 +137,14 @@ class LegImitationEnv(Env):
         muscles = np.nonzero(model.actuator_dyntype == mujoco.mjtDyn.mjDYN_MUSCLE)[0]
         self.muscle_act = np.asarray(model.actuator_actadr[muscles], dtype=np.int32)
         self.obs_sensors = self._sensor_index(p.observation_joint_sensor_keys)
-        self.heel_sensors = self._sensor_index(list(HEEL_SENSORS))
+        self.foot_sensors = np.stack([self._sensor_index(list(pair)) for pair in FOOT_SENSORS])
         self.ctrl_range = jnp.asarray(model.actuator_ctrlrange, dtype=jnp.float32)
         self.action_size = model.nu
         self.body_weight = float(model.body_subtreemass[0] * GRAVITY)
-        stand = model.key("stand").id
-        self.default_qpos = np.array(model.key_qpos[stand])
+        self.default_qpos, self.default_qvel = np.array(model.key_qpos[0]), np.array(model.key_qvel[0])
+        # MyoAssist builds its env with zero-action steps, so the first episode's previous activations are
+        # the zero-action muscle excitations they settle at
+        self.zero_action_act = np.asarray(action_to_ctrl(jnp.zeros(model.nu), self.ctrl_range))[muscles]
         self.pelvis_tx_dof = int(model.jnt_dofadr[model.joint("pelvis_tx").id])
         self.pelvis_tx_qpos = int(model.jnt_qposadr[model.joint("pelvis_tx").id])
         self.pelvis_ty_qpos = int(model.jnt_qposadr[model.joint("pelvis_ty").id])
@@ -260,7 +254,6 @@ class LegImitationEnv(Env):
         self.ref_q = jnp.asarray(ref.q, dtype=jnp.float32)
         self.ref_dq = jnp.asarray(ref.dq, dtype=jnp.float32)
         self.ref_speed = jnp.asarray(self._reference_speed(ref), dtype=jnp.float32)
-        self.ref_feet_rel = jnp.asarray(self._reference_feet(ref), dtype=jnp.float32)
 
     @staticmethod
     def _reference_speed(ref: ReferenceGait) -> np.ndarray:
@@ -276,19 +269,6 @@ class LegImitationEnv(Env):
     def _joint_names(self) -> list[str]:
         return [self.model.joint(i).name for i in range(self.model.njnt)]
 
-    def _reference_feet(self, ref: ReferenceGait) -> np.ndarray:
-        """Foot positions relative to the pelvis along the reference, by CPU forward kinematics."""
-        data = mujoco.MjData(self.model)
-        feet = [self.model.body(b).id for b in FOOT_BODIES]
-        pelvis = self.model.body(PELVIS_BODY).id
-        out = np.zeros((ref.length, len(feet), 3))
-        for t in range(ref.length):
-            data.qpos[:] = self.default_qpos
-            data.qpos[self.ref_qpos_adr] = ref.q[t]
-            mujoco.mj_kinematics(self.model, data)
-            out[t] = data.xpos[feet] - data.xpos[pelvis]
-        return out
-
     def _per_joint_weights(self, weights: RewardWeights, term: str) -> tuple[np.ndarray, jax.Array]:
         """(reference columns, weights) of a per-joint imitation term."""
         table: dict[str, float] = getattr(weights, term)
@@ -302,8 +282,9 @@ class LegImitationEnv(Env):
         return cols, jnp.asarray(list(table.values()), dtype=jnp.float32)
 
     def _setup_weights(self, weights: RewardWeights) -> None:
-        per_joint = ("qpos_imitation_rewards", "qvel_imitation_rewards")
-        self.weights = {k: float(getattr(weights, k)) for k in REWARD_TERMS if k not in per_joint}
+        """Weight of each term in the reward; a per-joint term's is the sum of its joint weights, as in MyoAssist."""
+        table = {k: getattr(weights, k) for k in REWARD_TERMS}
+        self.weights = {k: float(sum(v.values())) if isinstance(v, dict) else float(v) for k, v in table.items()}
         self.qpos_cols, self.qpos_w = self._per_joint_weights(weights, "qpos_imitation_rewards")
         self.qvel_cols, self.qvel_w = self._per_joint_weights(weights, "qvel_imitation_rewards")
         self.imitation_qpos_adr = self.ref_qpos_adr[self.qpos_cols]
@@ -320,12 +301,48 @@ class LegImitationEnv(Env):
         return self.reference.length
 
     def reset(self, rng: jax.Array, terrain_level: jax.Array | float | None = None) -> State:
-        """A new episode; ``terrain_level`` in [0, 1] limits how rough a segment it may start on."""
-        p = self.params
-        k_ref, k_sched, k_next = jax.random.split(rng, 3)
+        """A new episode; ``terrain_level`` in [0, 1] limits how rough a segment it may start on.
+
+        Joints outside the reference start at the model's key 0, as in MyoAssist's first episode.
+        """
         if terrain_level is None:
             terrain_level = 0.0 if self.curriculum_steps else 1.0
-        level = jnp.asarray(terrain_level, jnp.float32)
+        return self._new_episode(rng, jnp.asarray(terrain_level, jnp.float32), self._first_episode_carry())
+
+    def reset_like(self, state: State, rng: jax.Array) -> State:
+        """Auto-reset as MyoAssist's reset: the next episode continues from the finished one's last state.
+
+        Reference joints restart from the reference; the other joints (MTP, arms, knee
+        translations, ...) keep their positions and velocities; activations restart at zero.
+        The activation-change term compares with the last activations, and heel strikes pay
+        only once the new episode outlasts the finished one (:func:`rewards.track_steps`).
+        The terrain level carries over.
+        """
+        view = self.backend.view(state.data)
+        first = self._first_episode_carry()
+        carried = {
+            "qpos": view.qpos,
+            "qvel": view.qvel,
+            "prev_act": view.act[self.muscle_act],
+            "strike_step": state.info["step"],
+        }
+        finite = self.backend.is_finite(state.data)  # a broken state is not carried: key 0 instead
+        carry = {k: jnp.where(finite, carried[k], first[k]).astype(first[k].dtype) for k in first}
+        return self._new_episode(rng, state.info["terrain_level"], carry)
+
+    def _first_episode_carry(self) -> dict[str, jax.Array]:
+        """What the first episode inherits in MyoAssist: key 0, the built env's activations and step count."""
+        return {
+            "qpos": jnp.asarray(self.default_qpos, jnp.float32),
+            "qvel": jnp.asarray(self.default_qvel, jnp.float32),
+            "prev_act": jnp.asarray(self.zero_action_act, jnp.float32),
+            "strike_step": jnp.int32(MYOASSIST_CONSTRUCTOR_STEPS),
+        }
+
+    def _new_episode(self, rng: jax.Array, level: jax.Array, carry: dict[str, jax.Array]) -> State:
+        """MyoAssist's reset: reference index in [0, 0.8 L), reference joints at that sample, pelvis_tx 0."""
+        p = self.params
+        k_ref, k_sched, k_next = jax.random.split(rng, 3)
         length = self.reference_length
         start = jax.random.randint(k_ref, (), 0, max(1, int(0.8 * length))) if p.flag_random_ref_index else 0
         start = jnp.asarray(start, dtype=jnp.int32)
@@ -337,26 +354,21 @@ class LegImitationEnv(Env):
             p.min_target_velocity_period,
             p.max_target_velocity_period,
         )
-        v = velocity.target_velocity(jnp.float32(0.0), schedule)
-        qpos = jnp.asarray(self.default_qpos, dtype=jnp.float32).at[self.ref_qpos_adr].set(self.ref_q[start])
-        qvel = jnp.zeros(self.model.nv).at[self.ref_dof_adr].set(self.ref_dq[start] * v / self.ref_speed[start])
+        v = velocity.target_velocity(jnp.float32(0.0), schedule, self.dt)
+        qpos = carry["qpos"].at[self.ref_qpos_adr].set(self.ref_q[start])
+        qvel = carry["qvel"].at[self.ref_dof_adr].set(self.ref_dq[start] * v / self.ref_speed[start])
         start_x = self._start_x(jax.random.fold_in(k_ref, 1), level) if self.terrain else 0.0
         qpos = qpos.at[self.pelvis_tx_qpos].set(start_x)  # MyoAssist starts every episode at x = 0
         data = self._grounded(qpos, qvel) if self.model_file is None else self._at_pose(qpos, qvel)
         view = self.backend.view(data)
-        heel = view.foot_forces[self.heel_sensors]
         info = {
             "rng": k_next,
             "step": jnp.int32(0),
             "ref_start": start,
             "target_velocity": v,
             "schedule": schedule,
-            "prev_act": view.act,
-            "prev_heel_force": heel,
-            "last_strike_time": jnp.zeros(2),
-            "last_strike_x": jnp.full(2, view.qpos[self.pelvis_tx_qpos]),
-            "effort_sum": jnp.zeros(2),
-            "effort_steps": jnp.zeros(2),
+            "prev_act": carry["prev_act"],
+            "steps": rewards.step_tracker(carry["strike_step"]),
             "terrain_level": level,
         }
         zero = jnp.float32(0.0)
@@ -365,7 +377,8 @@ class LegImitationEnv(Env):
             numerical_fault=zero,
             fell=zero,
             off_trajectory=zero,
-            pelvis_height=view.body_pos[0, 2],
+            reference_end=zero,
+            pelvis_height=view.qpos[self.pelvis_ty_qpos],
             speed=zero,
             target_velocity=v,
         )
@@ -377,10 +390,6 @@ class LegImitationEnv(Env):
         highest = jnp.floor(jnp.clip(level, 0.0, 1.0) * (terrain.SEGMENTS - 1)).astype(jnp.int32)
         segment = jax.random.randint(rng, (), 0, highest + 1)
         return segment * terrain.SEGMENT_LENGTH + terrain.SAFE_ZONE / 4
-
-    def reset_like(self, state: State, rng: jax.Array) -> State:
-        """Auto-reset: a new episode at the terrain level the finished one had."""
-        return self.reset(rng, state.info["terrain_level"])
 
     def with_training_progress(self, state: State, env_steps: jax.Array) -> State:
         """Raises the terrain level with training (curriculum over ``terrain_curriculum_steps``)."""
@@ -416,85 +425,76 @@ class LegImitationEnv(Env):
         ).astype(jnp.float32)
 
     def step(self, state: State, action: jax.Array) -> State:
+        """One control step as MyoAssist's: the reference index advances, then physics, reward and ends.
+
+        Past the reference's last sample the step is MyoAssist's final one: reward 0, truncated,
+        no off-trajectory check.  ``reward/<term>`` metrics are MyoAssist's ``rwd_dict`` terms
+        (dt and sign included, before the config weight), computed on that final step too.
+        """
         p, info = self.params, state.info
         data = self.backend.step(state.data, action_to_ctrl(action, self.ctrl_range))
         finite = self.backend.is_finite(data)
         view = jax.tree.map(lambda x: jnp.nan_to_num(x, posinf=0.0, neginf=0.0), self.backend.view(data))
         step = info["step"] + 1
+        past_end = info["ref_start"] + step >= self.reference_length
         idx = jnp.minimum(info["ref_start"] + step, self.reference_length - 1)
-        t = step * self.dt
-        v = velocity.target_velocity(t, info["schedule"])
-        terms, info_update = self._reward_terms(view, info, idx, v, t)
-        weighted = {k: self._signed_weight(k) * value * self.dt for k, value in terms.items()}
-        reward = jnp.where(finite, sum(weighted.values()), 0.0)
+        v = velocity.target_velocity(info["step"] * self.dt, info["schedule"], self.dt)
+        terms, tracker = self._reward_terms(view, info, idx, v, step)
+        reward = sum(self.weights[k] * value for k, value in terms.items())
+        reward = jnp.where(finite & ~past_end, reward, 0.0)
 
         q_err = jnp.abs(view.qpos[self.imitation_qpos_adr] - self.ref_q[idx, self.qpos_cols])
-        fell = view.body_pos[0, 2] < p.safe_height
-        off_track = (q_err > p.out_of_trajectory_threshold).any()
+        fell = view.qpos[self.pelvis_ty_qpos] < p.safe_height
+        off_track = (q_err > p.out_of_trajectory_threshold).any() & ~past_end
         terminated = ~finite | fell | off_track
-        truncated = (
-            (step >= p.custom_max_episode_steps) | (info["ref_start"] + step >= self.reference_length - 1)
-        ) & ~terminated
+        truncated = ((step >= p.custom_max_episode_steps) | past_end) & ~terminated
 
-        metrics = {f"reward/{k}": jnp.where(finite, value, 0.0) for k, value in weighted.items()}
+        metrics = {f"reward/{k}": jnp.where(finite, value, 0.0) for k, value in terms.items()}
         metrics.update(
             numerical_fault=(~finite).astype(jnp.float32),
             fell=fell.astype(jnp.float32),
             off_trajectory=off_track.astype(jnp.float32),
-            pelvis_height=view.body_pos[0, 2],
+            reference_end=past_end.astype(jnp.float32),
+            pelvis_height=view.qpos[self.pelvis_ty_qpos],
             speed=view.qvel[self.pelvis_tx_dof],
             target_velocity=v,
         )
-        info = {**info, **info_update, "step": step, "target_velocity": v, "prev_act": view.act}
+        info = {**info, "step": step, "target_velocity": v, "prev_act": view.act[self.muscle_act], "steps": tracker}
         obs = jnp.where(finite, self._obs(view, v), 0.0)
         return state.replace(
             data=data, obs=obs, reward=reward, terminated=terminated, truncated=truncated, metrics=metrics, info=info
         )
 
-    def _signed_weight(self, term: str) -> float:
-        """Config weight (1 for per-joint imitation terms, weighted inside), negative for penalties."""
-        weight = self.weights.get(term, 1.0)
-        return -weight if term in PENALTIES else weight
+    def foot_forces(self, view: PhysicsView) -> jax.Array:
+        """[right, left] foot force (N): MyoAssist's foot + toes touch sensors of each side."""
+        return jnp.sum(view.foot_forces[self.foot_sensors], axis=1)
 
-    def _reward_terms(self, view: PhysicsView, info: dict[str, Any], idx, v, t) -> tuple[dict, dict]:
+    def _reward_terms(self, view: PhysicsView, info: dict[str, Any], idx, v, step) -> tuple[dict, dict]:
+        """MyoAssist's terms at reference index ``idx`` and target ``v``, and the heel-strike tracker after the step."""
+        dt = self.dt
         act = view.act[self.muscle_act]
-        qcols, vcols = self.qpos_cols, self.qvel_cols
-        pelvis = view.body_pos[0]
-        heel = view.foot_forces[self.heel_sensors]
-        strike = rewards.heel_strikes(heel, info["prev_heel_force"], HEEL_STRIKE_THRESHOLD * self.body_weight)
-        step_time = t - info["last_strike_time"]
-        x = view.qpos[self.pelvis_tx_qpos]
-        step_distance = x - info["last_strike_x"]
-        effort = jnp.mean(act**2)
-        effort_sum = info["effort_sum"] + effort
-        effort_steps = info["effort_steps"] + 1.0
+        vx = view.qvel[self.pelvis_tx_dof]
+        feet = self.foot_forces(view)
+        tracker = rewards.track_steps(info["steps"], feet, vx, v, act, step, dt)
         terms = {
-            "qpos_imitation_rewards": rewards.qpos_imitation(
-                view.qpos[self.imitation_qpos_adr], self.ref_q[idx, qcols], self.qpos_w
+            "qpos_imitation_rewards": rewards.qpos_imitation_rewards(
+                view.qpos[self.imitation_qpos_adr], self.ref_q[idx, self.qpos_cols], self.qpos_w, dt
             ),
-            "qvel_imitation_rewards": rewards.qvel_imitation(
+            "qvel_imitation_rewards": rewards.qvel_imitation_rewards(
                 view.qvel[self.imitation_dof_adr],
-                self.ref_dq[idx, vcols],
+                self.ref_dq[idx, self.qvel_cols],
                 v / self.ref_speed[idx],
                 self.qvel_w,
+                dt,
             ),
-            "end_effector_imitation_reward": rewards.end_effector_imitation(
-                view.body_pos[1:] - pelvis, self.ref_feet_rel[idx]
+            "end_effector_imitation_reward": rewards.end_effector_imitation_reward(END_EFFECTOR_DIFF, dt),
+            "forward_reward": rewards.forward_reward(vx, v, dt),
+            "muscle_activation_penalty": rewards.muscle_activation_penalty(act, dt),
+            "muscle_activation_diff_penalty": rewards.muscle_activation_diff_penalty(act, info["prev_act"], dt),
+            "joint_constraint_force_penalty": rewards.joint_constraint_force_penalty(
+                view.joint_limit_forces, self.body_weight, dt
             ),
-            "forward_reward": rewards.forward(view.qvel[self.pelvis_tx_dof], v),
-            "muscle_activation_penalty": rewards.muscle_activation(act),
-            "muscle_activation_diff_penalty": rewards.muscle_activation_diff(act, info["prev_act"][self.muscle_act]),
-            "footstep_delta_time": rewards.footstep_delta_time(strike, step_time, TARGET_STEP_TIME),
-            "average_velocity_per_step": rewards.average_velocity_per_step(strike, step_distance, step_time, v),
-            "muscle_activation_penalty_per_step": rewards.muscle_activation_per_step(strike, effort_sum, effort_steps),
-            "joint_constraint_force_penalty": rewards.joint_constraint_force(view.joint_limit_forces, self.body_weight),
-            "foot_force_penalty": rewards.foot_force(view.foot_forces, self.body_weight),
+            "foot_force_penalty": rewards.foot_force_penalty(feet, self.body_weight, dt),
+            **{k: tracker[k] for k in rewards.STEP_TERMS},
         }
-        update = {
-            "prev_heel_force": heel,
-            "last_strike_time": jnp.where(strike, t, info["last_strike_time"]),
-            "last_strike_x": jnp.where(strike, x, info["last_strike_x"]),
-            "effort_sum": jnp.where(strike, 0.0, effort_sum),
-            "effort_steps": jnp.where(strike, 0.0, effort_steps),
-        }
-        return terms, update
+        return terms, tracker

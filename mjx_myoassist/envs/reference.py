@@ -101,12 +101,22 @@ def load_reference(path: Union[str, Path, None] = None, standing_pelvis_height: 
 
 
 def resample(ref: ReferenceGait, rate: float) -> ReferenceGait:
-    """Linear resampling of every series to ``rate`` Hz over the same duration."""
-    duration = (ref.length - 1) / ref.sample_rate
-    n = int(round(duration * rate)) + 1
-    t_old = np.arange(ref.length) / ref.sample_rate
-    t_new = np.arange(n) / rate
-    interp = lambda a: np.stack([np.interp(t_new, t_old, a[:, j]) for j in range(a.shape[1])], axis=1)  # noqa: E731
+    """Linear resampling to ``rate`` Hz as MyoAssist's loader does it.
+
+    ``int(T * rate / sample_rate)`` samples spread evenly from the first sample to the last, so
+    the series keeps its end points and its sample spacing is (T - 1) / (n - 1) original samples
+    (slightly off ``sample_rate / rate`` when that ratio does not divide T - 1); every index of an
+    episode then reads the same reference values as in MyoAssist.
+    """
+    n = int(ref.length * rate / ref.sample_rate)
+    if n < 2:
+        raise ReferenceError(
+            f"Reference of {ref.length} samples at {ref.sample_rate:g} Hz is shorter than two control steps at "
+            f"{rate:g} Hz; give a longer reference."
+        )
+    x_old = np.arange(ref.length, dtype=np.float64)
+    x_new = np.linspace(0.0, ref.length - 1, n)
+    interp = lambda a: np.stack([np.interp(x_new, x_old, a[:, j]) for j in range(a.shape[1])], axis=1)  # noqa: E731
     return ReferenceGait(ref.joints, interp(ref.q), interp(ref.dq), float(rate))
 
 

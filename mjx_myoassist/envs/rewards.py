@@ -1,8 +1,13 @@
-"""Reward terms of the MyoAssist imitation envs (seeds/003), one pure function each.
+"""Reward terms of MyoAssist's leg imitation envs, one pure function each.
 
-Every function returns the *unweighted-by-config* term value for one env; the env
-multiplies by the config weight (imitation terms take per-joint weights) and by the
-control period dt.  Penalties are returned as positive costs and subtracted.
+Every function returns the term as MyoAssist's ``rwd_dict`` holds it (``rl_train/envs``):
+already multiplied by the control period ``dt`` and signed (penalties are negative, bonuses
+positive).  The env's reward is sum(weight * term) with the config's positive weights; a
+per-joint imitation term, which applies its per-joint weights inside, is weighted again by the
+sum of those weights (MyoAssist's ``rwd_keys_wt``).
+
+The three heel-strike terms are held values: MyoAssist recomputes them at each heel strike
+(:func:`track_steps`) and charges the held value at every control step in between.
 """
 
 from __future__ import annotations
@@ -12,65 +17,135 @@ import jax.numpy as jnp
 
 IMITATION_SHARPNESS = 8.0
 FORWARD_SHARPNESS = 5.0
-FOOT_FORCE_LIMIT = 1.2  # body weights
+END_EFFECTOR_SHARPNESS = 5.0
+ACTIVATION_CHANGE_SHARPNESS = 4.0
+FOOT_FORCE_LIMIT = 1.2  # body weights, both feet together
+HEEL_STRIKE_FORCE = 0.1  # N: a foot strikes when its last HEEL_STRIKE_SAMPLES forces all exceed this
+HEEL_STRIKE_SAMPLES = 3
+LEG_LENGTH = 1.0  # m, MyoAssist's normalisation of the per-step velocity error
+NO_FOOT, RIGHT, LEFT = 0, 1, 2
+STEP_TERMS = ("muscle_activation_penalty_per_step", "average_velocity_per_step", "footstep_delta_time")
 
 
-def qpos_imitation(q: jax.Array, q_ref: jax.Array, weights: jax.Array) -> jax.Array:
-    """sum_j w_j exp(-8 (q_j - q_ref_j)^2)."""
-    return jnp.sum(weights * jnp.exp(-IMITATION_SHARPNESS * (q - q_ref) ** 2))
+def qpos_imitation_rewards(q: jax.Array, q_ref: jax.Array, weights: jax.Array, dt: float) -> jax.Array:
+    """sum_j w_j dt exp(-8 (q_j - q_ref_j)^2)."""
+    return jnp.sum(weights * dt * jnp.exp(-IMITATION_SHARPNESS * (q - q_ref) ** 2))
 
 
-def qvel_imitation(dq: jax.Array, dq_ref: jax.Array, speed_ratio: jax.Array, weights: jax.Array) -> jax.Array:
-    """sum_j w_j exp(-8 (dq_j - dq_ref_j * v_target / v_ref)^2)."""
-    return jnp.sum(weights * jnp.exp(-IMITATION_SHARPNESS * (dq - dq_ref * speed_ratio) ** 2))
+def qvel_imitation_rewards(
+    dq: jax.Array, dq_ref: jax.Array, speed_ratio: jax.Array, weights: jax.Array, dt: float
+) -> jax.Array:
+    """sum_j w_j dt exp(-8 (dq_j - dq_ref_j * speed_ratio)^2); speed_ratio = target / reference dq_pelvis_tx."""
+    return jnp.sum(weights * dt * jnp.exp(-IMITATION_SHARPNESS * (dq - dq_ref * speed_ratio) ** 2))
 
 
-def end_effector_imitation(feet_rel: jax.Array, feet_rel_ref: jax.Array) -> jax.Array:
-    """exp(-8 * mean squared distance) of foot positions relative to the pelvis vs the reference."""
-    return jnp.exp(-IMITATION_SHARPNESS * jnp.mean(jnp.sum((feet_rel - feet_rel_ref) ** 2, axis=-1)))
+def end_effector_imitation_reward(diff: jax.Array, dt: float) -> jax.Array:
+    """dt mean(exp(-5 diff^2)); MyoAssist passes the constant diff [0], so the term is dt."""
+    return dt * jnp.mean(jnp.exp(-END_EFFECTOR_SHARPNESS * diff**2))
 
 
-def forward(vx: jax.Array, v_target: jax.Array) -> jax.Array:
-    """exp(-5 (vx - v_target)^2)."""
-    return jnp.exp(-FORWARD_SHARPNESS * (vx - v_target) ** 2)
+def forward_reward(vx: jax.Array, v_target: jax.Array, dt: float) -> jax.Array:
+    """dt exp(-5 (vx - v_target)^2), vx the pelvis_tx velocity."""
+    return dt * jnp.exp(-FORWARD_SHARPNESS * (vx - v_target) ** 2)
 
 
-def muscle_activation(act: jax.Array) -> jax.Array:
-    """Mean squared muscle activation (cost)."""
-    return jnp.mean(act**2)
+def muscle_activation_penalty(act: jax.Array, dt: float) -> jax.Array:
+    """-dt mean(act)."""
+    return -dt * jnp.mean(act)
 
 
-def muscle_activation_diff(act: jax.Array, prev_act: jax.Array) -> jax.Array:
-    """Mean squared change of activation over one control step (cost)."""
-    return jnp.mean((act - prev_act) ** 2)
+def muscle_activation_diff_penalty(act: jax.Array, prev_act: jax.Array, dt: float) -> jax.Array:
+    """dt mean(exp(-4 (prev_act - act)^2)): a bonus for smooth activations despite MyoAssist's name."""
+    return dt * jnp.mean(jnp.exp(-ACTIVATION_CHANGE_SHARPNESS * (prev_act - act) ** 2))
 
 
-def heel_strikes(foot_force: jax.Array, prev_foot_force: jax.Array, threshold: jax.Array) -> jax.Array:
-    """Per foot: True when the heel force rises through ``threshold`` (N) this step."""
-    return (foot_force >= threshold) & (prev_foot_force < threshold)
+def foot_force_penalty(foot_forces: jax.Array, body_weight: jax.Array, dt: float) -> jax.Array:
+    """-dt max(0, (|F_right| + |F_left|) / body weight - 1.2); ``foot_forces`` are per-foot totals (foot + toes)."""
+    return -dt * jnp.maximum(0.0, jnp.sum(jnp.abs(foot_forces)) / body_weight - FOOT_FORCE_LIMIT)
 
 
-def footstep_delta_time(strike: jax.Array, step_time: jax.Array, target_step_time: jax.Array) -> jax.Array:
-    """At a heel strike: exp(-5 ((T_step - T_target) / T_target)^2); zero otherwise."""
-    return jnp.sum(strike * jnp.exp(-FORWARD_SHARPNESS * ((step_time - target_step_time) / target_step_time) ** 2))
+def joint_constraint_force_penalty(limit_forces: jax.Array, body_weight: jax.Array, dt: float) -> jax.Array:
+    """-dt max(0, max_i |f_i|) / body weight over the joint-limit force sensors."""
+    return -dt * jnp.maximum(0.0, jnp.max(jnp.abs(limit_forces))) / body_weight
 
 
-def average_velocity_per_step(strike: jax.Array, step_distance: jax.Array, step_time: jax.Array, v_target) -> jax.Array:
-    """At a heel strike: exp(-5 (distance / time - v_target)^2) for the step just ended."""
-    speed = step_distance / jnp.maximum(step_time, 1e-3)
-    return jnp.sum(strike * jnp.exp(-FORWARD_SHARPNESS * (speed - v_target) ** 2))
+def footstep_delta_time(elapsed: jax.Array, dt: float) -> jax.Array:
+    """dt * time since the last paid heel strike (s)."""
+    return dt * elapsed
 
 
-def muscle_activation_per_step(strike: jax.Array, effort_sum: jax.Array, steps: jax.Array) -> jax.Array:
-    """At a heel strike: mean squared activation over the step just ended (cost)."""
-    return jnp.sum(strike * effort_sum / jnp.maximum(steps, 1.0))
+def average_velocity_per_step(speed_error_integral: jax.Array, dt: float) -> jax.Array:
+    """-dt |integral of (vx - v_target) dt since the last paid heel strike| / leg length."""
+    return -dt * jnp.abs(speed_error_integral) / LEG_LENGTH
 
 
-def joint_constraint_force(limit_forces: jax.Array, body_weight: jax.Array) -> jax.Array:
-    """Mean |joint-limit force| in body weights (cost)."""
-    return jnp.mean(jnp.abs(limit_forces)) / body_weight
+def muscle_activation_penalty_per_step(effort_integral: jax.Array, dt: float) -> jax.Array:
+    """-dt * integral of sum(act^2) dt since the last paid heel strike."""
+    return -dt * effort_integral
 
 
-def foot_force(foot_forces: jax.Array, body_weight: jax.Array) -> jax.Array:
-    """Sum over feet of the force above 1.2 body weight, in body weights (cost)."""
-    return jnp.sum(jax.nn.relu(foot_forces / body_weight - FOOT_FORCE_LIMIT))
+def heel_strike(force_window: jax.Array, last_foot: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """MyoAssist's strike detection: (strike, new last foot).
+
+    ``force_window`` [2, 3]: the last three foot + toes forces (N) of the right and left foot,
+    zeros where the episode has fewer samples.  A foot strikes when all three exceed 0.1 N and
+    it is not the foot that struck last; the right foot is checked first.
+    """
+    loaded = jnp.min(force_window, axis=1) > HEEL_STRIKE_FORCE
+    right = loaded[0] & (last_foot != RIGHT)
+    left = ~right & loaded[1] & (last_foot != LEFT)
+    return right | left, jnp.where(right, RIGHT, jnp.where(left, LEFT, last_foot)).astype(jnp.int32)
+
+
+def step_tracker(strike_step: jax.Array) -> dict[str, jax.Array]:
+    """Heel-strike state at reset; a strike pays only after control step ``strike_step`` (see :func:`track_steps`)."""
+    zero = jnp.float32(0.0)
+    return {
+        "force_window": jnp.zeros((2, HEEL_STRIKE_SAMPLES), jnp.float32),
+        "last_foot": jnp.int32(NO_FOOT),
+        "strike_step": jnp.asarray(strike_step, jnp.int32),
+        "elapsed": zero,
+        "speed_error": zero,
+        "effort": zero,
+        **{term: zero for term in STEP_TERMS},
+    }
+
+
+def track_steps(
+    tracker: dict[str, jax.Array],
+    foot_forces: jax.Array,
+    vx: jax.Array,
+    v_target: jax.Array,
+    act: jax.Array,
+    step: jax.Array,
+    dt: float,
+) -> dict[str, jax.Array]:
+    """One control step of MyoAssist's heel-strike bookkeeping; the held terms are ``tracker[STEP_TERMS]``.
+
+    The integrals grow every step; a detected strike pays (recomputes the three terms and
+    restarts the integrals) only when ``step`` is later than ``strike_step``, the step of the
+    last paid strike.  MyoAssist compares simulation times there, and its reset keeps the
+    finished episode's end time, so after a reset ``strike_step`` is the finished episode's
+    length.  ``foot_forces`` [2]: right and left foot + toes force (N).
+    """
+    elapsed = tracker["elapsed"] + dt
+    speed_error = tracker["speed_error"] + dt * (vx - v_target)
+    effort = tracker["effort"] + dt * jnp.sum(act**2)
+    window = jnp.concatenate([tracker["force_window"][:, 1:], foot_forces[:, None]], axis=1)
+    strike, last_foot = heel_strike(window, tracker["last_foot"])
+    paid = strike & (step > tracker["strike_step"])
+    new_terms = {
+        "muscle_activation_penalty_per_step": muscle_activation_penalty_per_step(effort, dt),
+        "average_velocity_per_step": average_velocity_per_step(speed_error, dt),
+        "footstep_delta_time": footstep_delta_time(elapsed, dt),
+    }
+    restart = lambda x: jnp.where(paid, 0.0, x).astype(jnp.float32)  # noqa: E731
+    return {
+        "force_window": window.astype(jnp.float32),
+        "last_foot": last_foot,
+        "strike_step": jnp.where(paid, step, tracker["strike_step"]).astype(jnp.int32),
+        "elapsed": restart(elapsed),
+        "speed_error": restart(speed_error),
+        "effort": restart(effort),
+        **{k: jnp.where(paid, v, tracker[k]).astype(jnp.float32) for k, v in new_terms.items()},
+    }
