@@ -35,7 +35,9 @@ def test_replay_records_cpu_states(session):
 def test_cpu_replay_and_mjx_rollout_stay_close_over_one_second():
     """Same policy, same start: MJX (float64) and the CPU replay agree for 30 control steps (1 s)."""
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    cmd = [sys.executable, "-m", "mjx_myoassist.cpu.compare", "--x64", "--steps", "30", *LONG_EPISODE]
+    # converged solves on both sides (4 Newton iterations leave each implementation its own iterate)
+    converged = ["--config.env_params.solver_iterations", "50", "--config.env_params.solver_ls_iterations", "25"]
+    cmd = [sys.executable, "-m", "mjx_myoassist.cpu.compare", "--x64", "--steps", "30", *LONG_EPISODE, *converged]
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])

@@ -154,8 +154,9 @@ def test_fixed_lumbar_angle_tilts_the_trunk():
         return np.arctan2(v[0], v[2])  # forward lean (rad)
 
     neutral = trunk_direction(0.0)
-    assert trunk_direction(-0.13) - neutral == pytest.approx(0.13, abs=1e-3)  # flexion leans forward
-    assert trunk_direction(0.2) - neutral == pytest.approx(-0.2, abs=1e-3)
+    # MyoAssist's quaternion [1, 0, 0, a]: 2 atan(a) about the lateral axis; flexion (a < 0) leans forward
+    assert trunk_direction(-0.13) - neutral == pytest.approx(2 * np.arctan(0.13), abs=1e-3)
+    assert trunk_direction(0.2) - neutral == pytest.approx(-2 * np.arctan(0.2), abs=1e-3)
 
 
 def test_unknown_observation_key():

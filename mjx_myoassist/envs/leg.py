@@ -56,7 +56,7 @@ END_EFFECTOR_DIFF = np.zeros(1)  # MyoAssist's end-effector comparison is a cons
 GRAVITY = 9.81
 DEFAULT_REFERENCE_SPEED = 1.25  # m/s, for references without pelvis_tx
 MIN_REFERENCE_SPEED = 0.01  # m/s
-TRUNK_BODIES = ("torso", "lumbar5")  # MyoAssist's rigid torso; the embedded model's first lumbar body
+TRUNK_BODIES = ("lumbar5", "torso")  # the embedded model's first lumbar body (its trunk chain); MyoAssist's rigid torso
 REWARD_TERMS = (
     "qpos_imitation_rewards",
     "qvel_imitation_rewards",
