@@ -14,7 +14,7 @@ from mjx_myoassist.config import PHYSICS_BACKENDS
 
 MODEL_PRESETS = {
     "myolegs22_tutorial": "configs/imitation_tutorial_22_separated_net_partial_obs.json",
-    "myolegs22_baseline": "configs/imitation_22_exo_off.json",
+    "myolegs22_baseline": "configs/imitation_22_baseline_no_exo.json",
     "humanoid": "configs/humanoid_stand.json",
     "pointmass": "configs/pointmass.json",
 }

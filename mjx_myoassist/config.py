@@ -44,6 +44,7 @@ TERRAIN_TYPES = ("flat", "random", "harmonic_sinusoidal", "slope", "dev")
 PHYSICS_BACKENDS = ("auto", "mjx", "warp", "cpu")
 PHYSICS_PRECISIONS = ("float32", "float64")
 INTEGRATORS = ("", "Euler", "implicitfast", "RK4")  # names of mujoco.mjtIntegrator, "" = the model's own
+WEIGHT_INITS = ("myoassist", "scaled")
 
 
 @dataclass
@@ -202,9 +203,13 @@ class PPOParams:
         None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this."
     )
     normalize_observation: bool = _doc(
-        True,
-        "Running mean/variance observation normalization; false feeds raw observations to the networks, as "
-        "MyoAssist does (imported MyoAssist policies set false themselves).",
+        False,
+        "Running mean/variance observation normalization (an option of this project); false, the default, feeds "
+        "raw observations to the networks as MyoAssist does.",
+    )
+    adam_eps: float = _doc(
+        1e-8,
+        "Adam epsilon: 1e-8 as MyoAssist's policies get (torch's default); Stable-Baselines3's MlpPolicy uses 1e-5.",
     )
 
 
@@ -220,10 +225,16 @@ class CustomPolicyParams:
     log_std_init: float = _doc(0.0, "Initial log standard deviation of the Gaussian policy.")
     activation: str = _doc("tanh", "Hidden activation: tanh or relu.")
     actor_output_activation: str = _doc(
-        "none",
-        "Activation after each actor's output layer: none (linear action mean) or tanh (MyoAssist's policies put "
-        "tanh after every layer, so the mean stays in (-1, 1)). The critic's output is linear either way, as in "
-        "MyoAssist. Imported MyoAssist policies set tanh themselves.",
+        "tanh",
+        "Activation after each actor's output layer: tanh, the default, as MyoAssist's policies (tanh after every "
+        "layer, so the mean stays in (-1, 1)), or none (a linear action mean). The critic's output is linear "
+        "either way, as in MyoAssist.",
+    )
+    weight_init: str = _doc(
+        "myoassist",
+        "Initial weights: 'myoassist' = orthogonal with gain 1 on every layer and zero biases (what MyoAssist's "
+        "policies get from Stable-Baselines3's init_weights); 'scaled' = orthogonal with gain sqrt(2) on hidden "
+        "layers, 0.01 on actor outputs and 1 on the critic output (the PPO implementations' choice).",
     )
 
 
@@ -655,6 +666,8 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (PPOParams, "vf_coef"): _NON_NEGATIVE,
     (PPOParams, "max_grad_norm"): _POSITIVE,
     (PPOParams, "target_kl"): _POSITIVE,
+    (PPOParams, "adam_eps"): _POSITIVE,
+    (CustomPolicyParams, "weight_init"): _one_of(WEIGHT_INITS),
     (CustomPolicyParams, "net_arch"): _layer_sizes,
     (EvaluateParams, "num_timesteps"): _AT_LEAST_ONE,
     (EvaluateParams, "min_target_velocity"): _NON_NEGATIVE,

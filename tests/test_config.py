@@ -32,7 +32,7 @@ def test_myoassist_json_runs_unchanged(name):
 
 
 def test_hierarchy_by_env_id():
-    assert type(load_config(CONFIGS / "imitation_22_exo_off.json")) is ImitationTrainSessionConfig
+    assert type(load_config(CONFIGS / "imitation_22_baseline_no_exo.json")) is ImitationTrainSessionConfig
     humanoid = load_config(CONFIGS / "humanoid_stand.json")
     assert isinstance(humanoid, HumanoidTrainSessionConfig)
     assert humanoid.env_params.reward_function == "stand" and humanoid.env_params.frame_skip == 3
@@ -246,7 +246,9 @@ def test_myoassist_configs_load_and_ignored_keys_are_reported_once(name, expecte
     assert sorted(keys) == sorted(expected)  # each key exactly once
     custom = config.policy_params.custom_policy_params
     assert custom.net_arch["exo_actor"] == [8, 8] and "exo_actor" in custom.net_indexing_info
-    assert config.ppo_params.normalize_observation and custom.actor_output_activation == "none"  # defaults kept
+    # MyoAssist's behaviour by default: raw observations, tanh after every layer, its init and Adam eps
+    assert not config.ppo_params.normalize_observation and config.ppo_params.adam_eps == 1e-8
+    assert custom.actor_output_activation == "tanh" and custom.weight_init == "myoassist"
 
 
 def test_myoassist_keys_elsewhere_or_misspelled_are_still_errors():

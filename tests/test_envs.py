@@ -10,7 +10,7 @@ from mjx_myoassist.envs.base import action_to_ctrl, prepare_auto_reset
 from tests.conftest import CONFIGS
 
 PRESET = {
-    "myoAssistLegImitation-v0": "imitation_22_exo_off.json",
+    "myoAssistLegImitation-v0": "imitation_22_baseline_no_exo.json",
     "myoAssistLegImitationExo-v0": "test.json",
     "humanoid-v0": "humanoid_stand.json",
     "pointmass-v0": "pointmass.json",

@@ -39,7 +39,7 @@ def test_myoassist_partial_obs_preset_sizes_and_layout():
 
 
 def test_exo_off_env_has_22_actions():
-    env = make(load_config(CONFIGS / "imitation_22_exo_off.json"))
+    env = make(load_config(CONFIGS / "imitation_22_baseline_no_exo.json"))
     assert env.action_size == 22 and env.observation_size == 44
 
 

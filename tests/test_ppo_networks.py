@@ -94,9 +94,9 @@ def test_myoassist_exo_off_constant_overrides_the_exo_actor():
 
 def test_actor_output_activation_tanh_squashes_actors_not_the_critic():
     base = load_config(CONFIGS / "test.json").policy_params.custom_policy_params
-    assert base.actor_output_activation == "none"
-    linear = networks.make_layout(base, 44, 24)
-    tanh = networks.make_layout(dataclasses.replace(base, actor_output_activation="tanh"), 44, 24)
+    assert base.actor_output_activation == "tanh"  # MyoAssist's head is the default
+    linear = networks.make_layout(dataclasses.replace(base, actor_output_activation="none"), 44, 24)
+    tanh = networks.make_layout(base, 44, 24)
     params = networks.init_params(linear, jax.random.PRNGKey(0))
     params = jax.tree.map(lambda x: 300.0 * x, params)  # output pre-activations beyond +-1
     obs = jax.random.normal(jax.random.PRNGKey(1), (5, 44))
@@ -107,3 +107,30 @@ def test_actor_output_activation_tanh_squashes_actors_not_the_critic():
     np.testing.assert_array_equal(value_tanh, value_lin)
     with pytest.raises(ConfigError, match=r"actor_output_activation 'sigmoid' must be one of \['none', 'tanh'\]"):
         networks.make_layout(dataclasses.replace(base, actor_output_activation="sigmoid"), 44, 24)
+
+
+def dense_kernels(params, network):
+    layers = params["params"][network]
+    return [np.asarray(layers[name]["kernel"]) for name in sorted(layers, key=lambda n: int(n.split("_")[1]))]
+
+
+def orthogonal_gain(kernel):
+    """The gain g of an orthogonal init: the kernel's singular values all equal g."""
+    singular = np.linalg.svd(kernel, compute_uv=False)
+    np.testing.assert_allclose(singular, singular[0], rtol=1e-4)
+    return float(singular[0])
+
+
+def test_weight_init_myoassist_is_orthogonal_gain_one_with_zero_biases_scaled_is_ppo_style():
+    base = load_config(CONFIGS / "test.json").policy_params.custom_policy_params
+    assert base.weight_init == "myoassist"
+    ours = networks.init_params(networks.make_layout(base, 44, 24), jax.random.PRNGKey(0))
+    for network in ("human_actor", "exo_actor", "critic"):
+        assert [orthogonal_gain(k) for k in dense_kernels(ours, network)] == pytest.approx([1.0, 1.0, 1.0], rel=1e-4)
+    biases = [layer["bias"] for name, net in ours["params"].items() if name != "log_std" for layer in net.values()]
+    assert len(biases) == 9 and not any(np.any(np.asarray(b)) for b in biases)
+    scaled = networks.make_layout(dataclasses.replace(base, weight_init="scaled"), 44, 24)
+    params = networks.init_params(scaled, jax.random.PRNGKey(0))
+    root2 = float(np.sqrt(2))
+    assert [orthogonal_gain(k) for k in dense_kernels(params, "human_actor")] == pytest.approx([root2, root2, 0.01])
+    assert [orthogonal_gain(k) for k in dense_kernels(params, "critic")] == pytest.approx([root2, root2, 1.0])

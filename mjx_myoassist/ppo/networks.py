@@ -54,7 +54,8 @@ class NetworkLayout:
     constants: tuple[tuple[int, float], ...]
     activation: str
     log_std_init: float
-    actor_output_activation: str = "none"  # a default keeps checkpoints written before this field loadable
+    actor_output_activation: str = "none"  # defaults keep checkpoints written before these fields loadable
+    weight_init: str = "scaled"
 
     @property
     def noise_mask(self) -> np.ndarray:
@@ -99,6 +100,7 @@ def make_layout(params: CustomPolicyParams, observation_size: int, action_size: 
             params.activation,
             params.log_std_init,
             params.actor_output_activation,
+            params.weight_init,
         )
     check_net_indexing(info, params.net_arch, observation_size, action_size)
     where = "policy_params.custom_policy_params.net_indexing_info"
@@ -123,22 +125,29 @@ def make_layout(params: CustomPolicyParams, observation_size: int, action_size: 
         params.activation,
         params.log_std_init,
         params.actor_output_activation,
+        params.weight_init,
     )
+
+
+def init_gains(weight_init: str, output_gain: float) -> tuple[float, float]:
+    """(hidden, output) orthogonal gains: 1 everywhere for MyoAssist's init, else sqrt(2) and ``output_gain``."""
+    return (1.0, 1.0) if weight_init == "myoassist" else (float(np.sqrt(2)), output_gain)
 
 
 class MLP(nn.Module):
     hidden: Sequence[int]
     out: int
     activation: str
-    out_scale: float
+    gains: tuple[float, float]
     out_activation: str = "none"
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         act = ACTIVATIONS[self.activation]
+        hidden_gain, out_gain = self.gains
         for width in self.hidden:
-            x = act(nn.Dense(width, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x))
-        x = nn.Dense(self.out, kernel_init=nn.initializers.orthogonal(self.out_scale))(x)
+            x = act(nn.Dense(width, kernel_init=nn.initializers.orthogonal(hidden_gain))(x))
+        x = nn.Dense(self.out, kernel_init=nn.initializers.orthogonal(out_gain))(x)
         return OUTPUT_ACTIVATIONS[self.out_activation](x)
 
 
@@ -154,12 +163,13 @@ class ActorCritic(nn.Module):
         mean = jnp.zeros(obs.shape[:-1] + (lay.action_size,), obs.dtype)
         for actor in lay.actors:
             out_act = lay.actor_output_activation
-            mlp = MLP(actor.hidden, len(actor.net_idx), lay.activation, 0.01, out_act, name=actor.name)
+            gains = init_gains(lay.weight_init, 0.01)
+            mlp = MLP(actor.hidden, len(actor.net_idx), lay.activation, gains, out_act, name=actor.name)
             out = mlp(obs[..., np.array(actor.obs_idx)])
             mean = mean.at[..., np.array(actor.act_idx)].set(out[..., np.array(actor.net_idx)])
         for index, value in lay.constants:
             mean = mean.at[..., index].set(value)
-        critic = MLP(lay.critic_hidden, 1, lay.activation, 1.0, name="critic")
+        critic = MLP(lay.critic_hidden, 1, lay.activation, init_gains(lay.weight_init, 1.0), name="critic")
         value = critic(obs[..., np.array(lay.critic_obs_idx)])[..., 0]
         log_std = self.param("log_std", nn.initializers.constant(lay.log_std_init), (lay.action_size,))
         return mean, jnp.broadcast_to(log_std, mean.shape), value

@@ -88,7 +88,7 @@ def init_distributed(coordinator: str, num_processes: int, process_id: int) -> N
 
 def make_optimizer(config: TrainSessionConfigBase) -> optax.GradientTransformation:
     hp = config.ppo_params
-    return optax.chain(optax.clip_by_global_norm(hp.max_grad_norm), optax.adam(hp.learning_rate, eps=1e-5))
+    return optax.chain(optax.clip_by_global_norm(hp.max_grad_norm), optax.adam(hp.learning_rate, eps=hp.adam_eps))
 
 
 class Trainer:
