@@ -158,9 +158,15 @@ class ImitationEnvParams(EnvParams):
     observation_joint_sensor_keys: list[str] = _doc(
         ["r_foot", "l_foot", "r_toes", "l_toes"], "Foot force sensors observed (divided by body weight)."
     )
-    terrain_type: str = _doc("flat", "flat, random, harmonic_sinusoidal, slope or dev.")
+    terrain_type: str = _doc(
+        "flat", "MyoAssist's terrain types: flat, random, harmonic_sinusoidal, slope, or dev (flat, as in MyoAssist)."
+    )
     terrain_params: str = _doc(
-        "", "Space-separated terrain parameters, e.g. random: 'amplitude [cell]' (see mjx_myoassist/envs/terrain.py)."
+        "",
+        "Space-separated numbers with MyoAssist's meaning: random 'amplitude' (m, heights uniform in [0, amplitude]); "
+        "harmonic_sinusoidal groups of 'amplitude_row period_row amplitude_col period_col' (amplitudes in m, periods "
+        "in 0.2 m cells); slope 'slope' (rise over run, not degrees); none for flat and dev. See "
+        "mjx_myoassist/envs/terrain.py.",
     )
     terrain_curriculum_steps: int = _doc(
         0, "Environment steps over which terrain roughness ramps from flat to full; 0 = no curriculum."

@@ -1,54 +1,186 @@
+"""Terrain: the heights are MyoAssist's (hfield_manager's meaning of terrain_type/terrain_params).
+
+The expected fields below are written from that meaning, on MyoAssist's grid
+(models/terrain_config.xml: 100 rows over y -10..10 m, 500 columns over x -10..90 m,
+cells of 0.2 m, start node row 50 / column 50).
+"""
+
+import math
+
 import jax
 import jax.numpy as jnp
+import mujoco
 import numpy as np
 import pytest
+from myoassist_terrains.uniform import generate_random_field
 
 from mjx_myoassist.config import ConfigError, load_config
 from mjx_myoassist.envs import make, step_with_auto_reset, terrain
 from mjx_myoassist.envs.base import prepare_auto_reset
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, fixture_path
 
-PER_SEGMENT = int(round(terrain.SEGMENT_LENGTH / terrain.RESOLUTION))
-SAFE = int(round(terrain.SAFE_ZONE / terrain.RESOLUTION))
-
-
-def segments(heights):
-    return heights.reshape(terrain.SEGMENTS, PER_SEGMENT)
+ROWS, COLS = 100, 500
 
 
-@pytest.mark.parametrize("kind", ["random", "harmonic_sinusoidal", "slope", "dev"])
-def test_every_segment_starts_with_a_flat_safe_zone(kind):
-    for seg in segments(terrain.strip(kind, "", curriculum=False)):
-        assert np.all(seg[:SAFE] == 0.0) and seg[SAFE:].max() > 0.0
+def myoassist_x(col):
+    """x (m) of a node column of MyoAssist's field (geom at x = 40, half-length 50)."""
+    return -10.0 + col * 100.0 / 499
 
 
-def test_profiles_follow_their_parameters():
-    x = np.arange(0, 10, terrain.RESOLUTION)
-    rng = np.random.default_rng(0)
-    assert terrain.profile("harmonic_sinusoidal", [0.1, 2.0], x, rng).max() == pytest.approx(0.1, abs=1e-3)
-    slope = terrain.profile("slope", [5.0], x, rng)
-    assert slope[-1] / x[-1] == pytest.approx(np.tan(np.radians(5.0)))
-    bumps = terrain.profile("random", [0.08, 0.5], x, rng)
-    assert 0 <= bumps.min() and bumps.max() <= 0.08 and len(np.unique(bumps)) > 5
-    stairs = terrain.profile("dev", [0.04], x, rng)
-    np.testing.assert_allclose(stairs / 0.04, np.round(stairs / 0.04))  # whole steps
-    assert stairs.max() > 0.1
+def myoassist_y(row):
+    return -10.0 + row * 20.0 / 99
 
 
-def test_curriculum_goes_from_flat_to_full():
-    heights = segments(terrain.strip("random", "0.06", curriculum=True))
-    assert heights[0].max() == 0.0
-    peaks = heights.max(axis=1)
-    assert np.all(np.diff(peaks) >= -1e-9) and peaks[-1] > 0.03
+def expected_safe_zone():
+    """Heights scale by min(1, sqrt(dy^4 + dx^4) / 3 m) for the 15 cells either side of node (50, 50)."""
+    scale = np.ones((ROWS, COLS))
+    for r in range(50 - 15, 50 + 15):
+        for c in range(50 - 15, 50 + 15):
+            scale[r, c] = min(1.0, math.sqrt(((r - 50) * 0.2) ** 4 + ((c - 50) * 0.2) ** 4) / 3.0)
+    return scale
 
 
-def test_bad_terrain_params_are_config_errors():
-    with pytest.raises(ConfigError, match="at most 2 parameters"):
-        make(load_config(CONFIGS / "test.json", ["--config.env_params.terrain_type", "random",
-                                                 "--config.env_params.terrain_params", "0.1 0.2 0.3"]))  # fmt: skip
-    with pytest.raises(ConfigError, match="space-separated numbers"):
-        make(load_config(CONFIGS / "test.json", ["--config.env_params.terrain_type", "slope",
-                                                 "--config.env_params.terrain_params", "steep"]))  # fmt: skip
+def expected_harmonic(values):
+    """Row sines from row 0 plus column sines phased -pi/2 (MyoAssist's offset of 2 pi * 50 is whole turns)."""
+    h = np.zeros((ROWS, COLS), np.float32)  # MyoAssist sums into float32
+    rows, cols = np.meshgrid(np.arange(ROWS), np.arange(COLS), indexing="ij")
+    groups = np.reshape(values, (-1, 4))
+    for amp_row, period_row, _, _ in groups:
+        h += amp_row * np.sin(2 * np.pi / period_row * rows)
+    for _, _, amp_col, period_col in groups:
+        h += amp_col * np.sin(2 * np.pi / period_col * cols - 2 * np.pi * 50 - np.pi / 2)
+    if h.min() < 0:
+        h = h - h.min()
+    return h * expected_safe_zone()
+
+
+def expected_slope(slope):
+    """Flat to column 55 (5 past the start), then slope * 0.2 m more per column; no safe zone."""
+    rise = np.array([max(c - 55, 0) * slope * 0.2 for c in range(COLS)])
+    return np.tile(rise, (ROWS, 1))
+
+
+def surface(model, x, y):
+    """Height of the terrain geom under (x, y), by a ray from above."""
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    geomid = np.zeros(1, np.int32)
+    top = 50.0
+    dist = mujoco.mj_ray(model, data, np.array([x, y, top]), np.array([0, 0, -1.0]), None, 1, -1, geomid)
+    assert model.geom(geomid[0]).name == "terrain"
+    return top - dist
+
+
+def strip_model(heights):
+    spec = mujoco.MjSpec()
+    terrain.add_height_field(spec, heights)
+    return spec.compile()
+
+
+SAMPLE_NODES = [(49, 50), (50, 49), (50, 52), (55, 45), (40, 60), (49, 56), (50, 100), (30, 239), (99, 40), (0, 150)]
+
+
+def assert_model_heights(model, expected, segment, scale=1.0):
+    """The compiled strip's surface at MyoAssist's nodes of one segment equals ``scale * expected``."""
+    for r, c in SAMPLE_NODES:
+        x = float(terrain.segment_start(segment)) + myoassist_x(c)
+        assert surface(model, x, myoassist_y(r)) == pytest.approx(scale * expected[r, c], abs=2e-5), (r, c)
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ("0.02 20 0.03 10", lambda: expected_harmonic([0.02, 20, 0.03, 10])),
+        ("0.02 20 0.03 10 -0.01 7 0.05 33", lambda: expected_harmonic([0.02, 20, 0.03, 10, -0.01, 7, 0.05, 33])),
+    ],
+)
+def test_harmonic_sinusoidal_is_myoassists(params, expected):
+    want = expected()
+    values = terrain.parse_params("harmonic_sinusoidal", params)
+    np.testing.assert_allclose(terrain.field("harmonic_sinusoidal", values), want, atol=1e-6)
+    assert_model_heights(strip_model(terrain.strip("harmonic_sinusoidal", params, curriculum=False)), want, 3)
+
+
+@pytest.mark.parametrize("slope", [0.1, -0.3])
+def test_slope_is_myoassists_rise_over_run(slope):
+    want = expected_slope(slope)
+    np.testing.assert_allclose(terrain.field("slope", [slope]), want, atol=1e-12)
+    model = strip_model(terrain.strip("slope", str(slope), curriculum=False))
+    assert_model_heights(model, want, 5)
+    rise = surface(model, myoassist_x(200), 0.0) - surface(model, myoassist_x(100), 0.0)
+    assert rise / (myoassist_x(200) - myoassist_x(100)) == pytest.approx(slope * 0.998, rel=1e-4)  # 0.2 m / node
+
+
+def test_random_is_the_packages_draw_with_myoassists_safe_zone():
+    heights = terrain.field("random", [0.08], seed=3)
+    noise = generate_random_field(ROWS, COLS, 50.0, 10.0, amplitude=0.08, safe_radius=0.0, seed=3)
+    np.testing.assert_allclose(heights, noise * expected_safe_zone(), atol=1e-12)
+    assert 0.0 <= heights.min() and 0.07 < heights.max() <= 0.08
+    assert heights[50, 50] == 0.0 and heights[50, 80] == noise[50, 80]
+
+
+def test_random_segments_are_new_draws_and_the_model_holds_them():
+    heights = terrain.strip("random", "0.05", curriculum=False, seed=1)
+    segs = heights.reshape(ROWS, terrain.SEGMENTS, terrain.SEGMENT_COLS)
+    assert not np.allclose(segs[:, 0], segs[:, 1])
+    window = slice(terrain.FIRST_COL, terrain.FIRST_COL + terrain.SEGMENT_COLS)
+    assert 0.0 <= segs.min() and segs.max() <= 0.05
+    model = strip_model(heights)
+    full = np.zeros((ROWS, COLS))
+    full[:, window] = segs[:, 2]
+    assert_model_heights(model, full, 2)
+
+
+@pytest.mark.parametrize("kind", ["flat", "dev"])
+def test_flat_and_dev_are_flat_ground_and_ignore_numbers(kind):
+    assert not terrain.field(kind, []).any()
+    with pytest.warns(UserWarning, match="ignored"):
+        terrain.parse_params(kind, "0.05")
+
+
+def test_curriculum_scales_segments_from_flat_to_full():
+    heights = terrain.strip("harmonic_sinusoidal", "0.02 20 0.03 10", curriculum=True)
+    segs = heights.reshape(ROWS, terrain.SEGMENTS, terrain.SEGMENT_COLS)
+    full = expected_harmonic([0.02, 20, 0.03, 10])[:, terrain.FIRST_COL : terrain.FIRST_COL + terrain.SEGMENT_COLS]
+    for k in range(terrain.SEGMENTS):
+        np.testing.assert_allclose(segs[:, k], full * k / (terrain.SEGMENTS - 1), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kind, params, match",
+    [
+        ("random", "", "random': got 0 numbers. Give 1 number 'amplitude'"),
+        ("random", "0.1 0.2", "got 2 numbers. Give 1 number 'amplitude' .*e.g. '0.05'"),
+        ("random", "-0.1", "amplitude must be > 0"),
+        ("slope", "steep", "must be space-separated numbers"),
+        ("slope", "", "Give 1 number 'slope' \\(rise over run"),
+        ("slope", "nan", "finite"),
+        ("harmonic_sinusoidal", "0.02 20", "got 2 numbers. Give groups of 4 numbers"),
+        ("harmonic_sinusoidal", "0.02 0 0.03 10", "a period is 0"),
+    ],
+)
+def test_bad_terrain_params_name_the_key_and_the_fix(kind, params, match):
+    with pytest.raises(ConfigError, match="env_params.terrain_params") as err:
+        terrain.parse_params(kind, params)
+    assert err.match(match)
+
+
+def test_bad_terrain_params_stop_the_env_build():
+    overrides = ["--config.env_params.terrain_type", "random", "--config.env_params.terrain_params", "0.1 0.2"]
+    with pytest.raises(ConfigError, match="env_params.terrain_params '0.1 0.2' for terrain_type 'random'"):
+        make(load_config(CONFIGS / "test.json", overrides))
+
+
+def test_strip_replaces_the_terrain_of_myoassists_model():
+    from mjx_myoassist.models.myoassist import myoassist_spec
+
+    spec = myoassist_spec(fixture_path("myoassist/models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml"), 1 / 1200)
+    heights = terrain.strip("slope", "0.1", curriculum=False)
+    terrain.add_height_field(spec, heights)
+    spec.geom("floor").pos = [0, 0, terrain.floor_height(heights)]  # as the env does
+    model = spec.compile()
+    assert model.nhfield == 1 and model.hfield_ncol[0] == terrain.SEGMENTS * terrain.SEGMENT_COLS
+    assert_model_heights(model, expected_slope(0.1), 1)
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +191,19 @@ def rough_env():
     return make(load_config(CONFIGS / "test.json", overrides))
 
 
-def test_terrain_model_is_mjx_ready(rough_env):
+def test_terrain_model_is_mjx_ready_and_holds_the_curriculum_strip(rough_env):
     from mujoco import mjx
 
     assert rough_env.model.nhfield == 1
     mjx.put_model(rough_env.model)
+    expected = terrain.strip("random", "0.05", curriculum=True, seed=rough_env.params.seed)
+    full = np.zeros((ROWS, COLS))
+    last = terrain.SEGMENTS - 1
+    full[:, terrain.FIRST_COL : terrain.FIRST_COL + terrain.SEGMENT_COLS] = expected[:, last * terrain.SEGMENT_COLS :]
+    assert_model_heights(rough_env.model, full, last)
+    assert surface(rough_env.model, myoassist_x(60), myoassist_y(50)) == pytest.approx(0.0, abs=1e-9)  # flat start
+    floor = rough_env.model.geom("floor")
+    assert floor.pos[2] < 0.0
 
 
 def test_start_segment_follows_the_curriculum_level(rough_env):
@@ -73,9 +213,10 @@ def test_start_segment_follows_the_curriculum_level(rough_env):
         data = jax.vmap(lambda k: rough_env.reset(k, level))(keys).data
         return np.asarray(jax.vmap(rough_env.backend.view)(data).qpos[:, 0])
 
-    segment = lambda x: np.floor(x / terrain.SEGMENT_LENGTH)  # noqa: E731
-    assert np.all(segment(start_x(0.0)) == 0)  # level 0: the flat first segment only
-    assert len(np.unique(segment(start_x(1.0)))) >= 4  # per-env variation over all segments
+    segment = start_x(1.0) / terrain.SEGMENT_LENGTH
+    np.testing.assert_allclose(segment, np.round(segment), atol=1e-5)  # MyoAssist's start (x = 0) of a segment
+    assert np.all(start_x(0.0) == 0.0)  # level 0: the flat first segment only
+    assert len(np.unique(np.round(segment))) >= 4  # per-env variation over all segments
     assert rough_env.reset(keys[0]).info["terrain_level"] == 0.0  # a curriculum starts flat
 
 

@@ -198,7 +198,7 @@ class LegImitationEnv(Env):
 
     def _build_model(self, p) -> mujoco.MjModel:
         """The model with this config's trunk angle and, unless flat, the terrain strip."""
-        self.terrain = p.terrain_type != "flat"
+        self.terrain = p.terrain_type not in terrain.FLAT_TYPES
         if p.enable_lumbar_joint:
             raise ConfigError(
                 f"env_params.enable_lumbar_joint is true but model '{self.model_id}' has no lumbar joint "
@@ -208,15 +208,14 @@ class LegImitationEnv(Env):
         spec = self._model_spec(p)
         trunk = next(b for b in TRUNK_BODIES if spec.body(b) is not None)
         set_trunk_angle(spec, p.lumbar_joint_fixed_angle, trunk)
-        if self.terrain:
+        if not self.terrain:
+            terrain.parse_params(p.terrain_type, p.terrain_params)  # numbers, as MyoAssist requires (ConfigError)
+        else:
             if not p.mjx_ready_edits:
-                raise ConfigError("terrain_type other than 'flat' needs env_params.mjx_ready_edits true.")
-            try:
-                heights = terrain.strip(p.terrain_type, p.terrain_params, self.curriculum_steps > 0, p.seed)
-            except terrain.TerrainError as err:
-                raise ConfigError(str(err)) from err
+                raise ConfigError("terrain_type other than 'flat' or 'dev' needs env_params.mjx_ready_edits true.")
+            heights = terrain.strip(p.terrain_type, p.terrain_params, self.curriculum_steps > 0, p.seed)
             floor = next(g for g in spec.geoms if g.name == FLOOR_NAME)
-            floor.pos = [0, 0, -0.02]  # below the strip's flat parts; catches walkers beyond its end
+            floor.pos = [0, 0, terrain.floor_height(heights)]  # under the strip; catches walkers beyond its ends
             terrain.add_height_field(spec, heights)
         return spec.compile()
 
@@ -386,10 +385,10 @@ class LegImitationEnv(Env):
 
     @staticmethod
     def _start_x(rng: jax.Array, level: jax.Array) -> jax.Array:
-        """Pelvis x at the safe zone of a segment drawn among the first 1 + level * (SEGMENTS - 1)."""
+        """Pelvis x at MyoAssist's start of a segment drawn among the first 1 + level * (SEGMENTS - 1)."""
         highest = jnp.floor(jnp.clip(level, 0.0, 1.0) * (terrain.SEGMENTS - 1)).astype(jnp.int32)
         segment = jax.random.randint(rng, (), 0, highest + 1)
-        return segment * terrain.SEGMENT_LENGTH + terrain.SAFE_ZONE / 4
+        return terrain.segment_start(segment)
 
     def with_training_progress(self, state: State, env_steps: jax.Array) -> State:
         """Raises the terrain level with training (curriculum over ``terrain_curriculum_steps``)."""
