@@ -1,13 +1,26 @@
-"""Leg-exo env throughput: control steps/s (40 physics substeps each) vs batch size, per backend.
+"""Leg-exo env throughput: control steps/s (40 physics substeps each) vs batch size, per physics backend.
 
-Baselines measured in the same run on the same model and frame skip:
+Rows (``mjx``, ``warp``, ``cpu`` backends x batch sizes): a jitted scan of auto-resetting env steps with
+random actions, the stepping a training rollout does.  Each row runs in a fresh process, so its compile
+time (``jit`` of the scan, with or without JAX's persistent cache: ``--cold-compile``) and its memory
+(peak RSS; peak bytes of JAX's allocator on a GPU) are its own; the timed scan is run ``--repeats``
+times after a warm-up call and the median, min and max are kept.
+
+Baselines on the same workload (``--workload-envs`` envs from the env's reset states, a fixed random
+action sequence), measured in the same run:
+
 * ``single_thread_c``: one MjData stepped by MuJoCo C in a Python loop (one core);
-* ``myoassist_style``: one env per process, actions and observations sent through
-  pipes every step, like Stable-Baselines3's ``SubprocVecEnv`` in MyoAssist.
+* ``myoassist_style``: one env per process, a pipe round trip per step, like Stable-Baselines3's
+  ``SubprocVecEnv`` in MyoAssist (physics only: cheaper than MyoAssist's Python env);
+* ours, ``cpu`` backend: training-style (auto-reset, the headline ratio) and plain ``env.step``.
 
-Usage: ``python benchmarks/env_throughput.py [--device cpu|gpu] [--mjx-batches 16 64]
-[--cpu-batches 1 4 16 64 256] [--steps 30]``.  Prints a table with ratios against the
-baselines and writes ``benchmarks/results/env_throughput_<device>.json``.
+With ``--device cpu`` and MJX rows, a GPU projection scales MuJoCo Playground's published A100 humanoid
+training speed by the leg/humanoid MJX cost per physics step measured here (a projection, not a
+measurement).  ``--device gpu`` measures instead.
+
+Usage: ``python benchmarks/env_throughput.py [--device cpu|gpu] [--backends cpu mjx warp]
+[--cpu-batches ...] [--mjx-batches ...] [--warp-batches ...] [--steps 30] [--repeats 3] [--out F]``.
+Writes ``benchmarks/results/env_throughput_<device>.json`` unless ``--out`` is given.
 """
 
 from __future__ import annotations
@@ -16,41 +29,58 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
-import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import (  # noqa: E402
+    RESULTS,
+    TUTORIAL_STEPS,
+    device_peak_mb,
+    header,
+    peak_rss_mb,
+    run_child,
+    spread,
+    write_json,
+)
+
 SUBSTEPS = 40
-RESULTS = Path(__file__).resolve().parent / "results"
-CONFIG = "configs/test.json"
+CONFIG = "test"  # packaged preset (load_config resolves names): the leg-exo tutorial env, small PPO settings
+HUMANOID_CONFIG = "humanoid_stand"
+HUMANOID_SUBSTEPS = 3  # frame_skip of the humanoid preset
+BACKENDS = ("cpu", "mjx", "warp")
+DEFAULT_BATCHES = {
+    "cpu": {"cpu": [1, 4, 16, 64, 256], "mjx": [16, 64], "warp": [4, 16]},  # Warp's CPU device is slow
+    "gpu": {"cpu": [64, 256], "mjx": [1024, 2048, 4096, 8192, 16384], "warp": [1024, 2048, 4096, 8192, 16384]},
+}
+# Published: MuJoCo Playground trains the MJX humanoid for 30M control steps in ~6 min on one A100, at 5
+# physics steps per control step (sim_dt 0.005 s, ctrl_dt 0.025 s).  MyoAssist: 20M steps in 3.6 h on
+# 32 CPU processes.
+PLAYGROUND_HUMANOID = {"control_steps": 30e6, "seconds": 6 * 60, "substeps": 5, "gpu": "A100"}
+MYOASSIST_PUBLISHED = {"steps": 20e6, "hours": 3.6, "processes": 32}
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def _overrides(backend: str, batch: int) -> list[str]:
+    return ["--config.env_params.num_envs", str(batch), "--config.ppo_params.batch_size", str(batch),
+            "--config.env_params.physics_backend", backend]  # fmt: skip
 
 
-def device_peak_mb() -> float | None:
-    import jax
-
-    stats = jax.devices()[0].memory_stats() or {}
-    return stats["peak_bytes_in_use"] / 2**20 if "peak_bytes_in_use" in stats else None
+# ----------------------------------------------------------------------------- one row (own process)
 
 
-def bench_env(backend: str, batch: int, steps: int, config: str = CONFIG) -> dict:
-    """Compile time and control steps/s of a jitted scan of auto-resetting env steps."""
+def bench_env(backend: str, batch: int, steps: int, repeats: int, config: str = CONFIG) -> dict[str, Any]:
+    """Compile time, control steps/s (repeats) and memory of a jitted scan of auto-resetting env steps."""
     import jax
 
     from mjx_myoassist.config import load_config
     from mjx_myoassist.envs import make, step_with_auto_reset
     from mjx_myoassist.envs.base import prepare_auto_reset
 
-    overrides = ["--config.env_params.num_envs", str(batch), "--config.ppo_params.batch_size", str(batch),
-                 "--config.env_params.physics_backend", backend]  # fmt: skip
-    env = make(load_config(config, overrides))
+    env = make(load_config(config, _overrides(backend, batch)))
 
     def rollout(state, key):
         def one(s, k):
@@ -60,25 +90,43 @@ def bench_env(backend: str, batch: int, steps: int, config: str = CONFIG) -> dic
         return jax.lax.scan(one, state, jax.random.split(key, steps))[0]
 
     reset = jax.jit(jax.vmap(lambda k: prepare_auto_reset(env.reset(k))))
+    t0 = time.perf_counter()
     state = jax.block_until_ready(reset(jax.random.split(jax.random.PRNGKey(0), batch)))
+    reset_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     compiled = jax.jit(rollout).lower(state, jax.random.PRNGKey(1)).compile()
     compile_s = time.perf_counter() - t0
-    state = jax.block_until_ready(compiled(state, jax.random.PRNGKey(2)))  # warm-up
-    t0 = time.perf_counter()
-    jax.block_until_ready(compiled(state, jax.random.PRNGKey(3)))
-    run_s = time.perf_counter() - t0
+    state = jax.block_until_ready(compiled(state, jax.random.PRNGKey(2)))  # warm-up, not timed
+    rates = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        state = jax.block_until_ready(compiled(state, jax.random.PRNGKey(3 + i)))
+        rates.append(batch * steps / (time.perf_counter() - t0))
+    rate = spread(rates)
     return {
         "backend": backend,
         "batch": batch,
+        "config": config,
         "compile_s": compile_s,
-        "steps_per_s": batch * steps / run_s,
+        "reset_compile_and_run_s": reset_s,
+        "steps_per_s": rate["median"],
+        "steps_per_s_spread": rate,
         "peak_rss_mb": peak_rss_mb(),
         "device_peak_mb": device_peak_mb(),
     }
 
 
-def workload(batch: int, steps: int) -> dict[str, np.ndarray]:
+def run_row(backend: str, batch: int, args: argparse.Namespace, config: str = CONFIG) -> dict[str, Any]:
+    """``bench_env`` in a fresh process (own compile, own memory peak); a failed row keeps its error."""
+    cmd = [sys.executable, __file__, "--row", backend, str(batch), "--config", config, "--steps", str(args.steps),
+           "--repeats", str(args.repeats)] + (["--cold-compile"] if args.cold_compile else [])  # fmt: skip
+    return run_child(cmd, args.row_timeout, {"backend": backend, "batch": batch, "config": config})
+
+
+# ----------------------------------------------------------------------------- same workload, all methods
+
+
+def workload(batch: int, steps: int) -> dict[str, Any]:
     """The same stepping job for every method: reset states of the env and a fixed action sequence."""
     import jax
 
@@ -87,15 +135,13 @@ def workload(batch: int, steps: int) -> dict[str, np.ndarray]:
     from mjx_myoassist.envs.base import action_to_ctrl
     from mjx_myoassist.envs.cpu_backend import join64
 
-    overrides = ["--config.env_params.num_envs", str(batch), "--config.ppo_params.batch_size", str(batch),
-                 "--config.env_params.physics_backend", "cpu"]  # fmt: skip
-    env = make(load_config(CONFIG, overrides))
+    env = make(load_config(CONFIG, _overrides("cpu", batch)))
     state = jax.vmap(env.reset)(jax.random.split(jax.random.PRNGKey(0), batch))
     hi, lo = jax.device_get((state.data.hi, state.data.lo))
     actions = np.random.default_rng(0).uniform(-1, 1, (steps, batch, env.action_size)).astype(np.float32)
     ctrl = np.asarray(jax.vmap(jax.vmap(lambda a: action_to_ctrl(a, env.ctrl_range)))(actions), np.float64)
     job = {k: join64(hi[k], lo[k]) for k in ("qpos", "qvel", "act")}
-    return {**job, "ctrl": ctrl, "actions": actions, "state": state, "env": env}
+    return {**job, "ctrl": ctrl, "actions": actions, "state": state, "env": env, "model": env.model}
 
 
 def _set(data, job, i) -> None:
@@ -107,9 +153,7 @@ def single_thread_c(job) -> float:
     """The workload on one core: a Python loop over envs and steps, MuJoCo C underneath."""
     import mujoco
 
-    from mjx_myoassist.models import load_model
-
-    model = load_model("myolegs22_tutorial")
+    model = job["model"]
     data = mujoco.MjData(model)
     steps, batch = job["ctrl"].shape[:2]
     t0 = time.perf_counter()
@@ -126,9 +170,7 @@ def _worker(conn, job) -> None:
     """One process, one env at a time: receives an action, steps, sends the observation back."""
     import mujoco
 
-    from mjx_myoassist.models import load_model
-
-    model = load_model("myolegs22_tutorial")
+    model = job["model"]
     data = mujoco.MjData(model)
     while True:
         msg = conn.recv()
@@ -143,169 +185,221 @@ def _worker(conn, job) -> None:
         conn.send(np.concatenate([data.qpos, data.qvel, data.act]))
 
 
-def myoassist_style(job, processes: int) -> float:
-    """SubprocVecEnv-like: one env per process, a pipe round trip per step; the workload's envs
-    are run ``processes`` at a time."""
+def myoassist_style(job, processes: int, repeats: int) -> list[float]:
+    """SubprocVecEnv-like: one env per process, a pipe round trip per step; the workload's envs are run
+    ``processes`` at a time.  Process start and model build are not timed."""
     ctx = mp.get_context("spawn")
-    light = {k: job[k] for k in ("qpos", "qvel", "act")}
+    light = {k: job[k] for k in ("qpos", "qvel", "act", "model")}
     pipes = [ctx.Pipe() for _ in range(processes)]
     workers = [ctx.Process(target=_worker, args=(child, light), daemon=True) for _, child in pipes]
     for w in workers:
         w.start()
-    for parent, _ in pipes:  # warm-up: process start and model build are not timed
+    for parent, _ in pipes:  # warm-up
         parent.send(("reset", 0, None))
         parent.recv()
     steps, batch = job["ctrl"].shape[:2]
-    t0 = time.perf_counter()
-    for group in range(0, batch, processes):
-        envs = list(range(group, min(group + processes, batch)))
-        for (parent, _), i in zip(pipes, envs, strict=False):
-            parent.send(("reset", i, None))
-        for (parent, _), _i in zip(pipes, envs, strict=False):
-            parent.recv()
-        for t in range(steps):
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for group in range(0, batch, processes):
+            envs = list(range(group, min(group + processes, batch)))
             for (parent, _), i in zip(pipes, envs, strict=False):
-                parent.send(("step", i, job["ctrl"][t, i]))
+                parent.send(("reset", i, None))
             for (parent, _), _i in zip(pipes, envs, strict=False):
                 parent.recv()
-    rate = steps * batch / (time.perf_counter() - t0)
+            for t in range(steps):
+                for (parent, _), i in zip(pipes, envs, strict=False):
+                    parent.send(("step", i, job["ctrl"][t, i]))
+                for (parent, _), _i in zip(pipes, envs, strict=False):
+                    parent.recv()
+        rates.append(steps * batch / (time.perf_counter() - t0))
     for parent, _ in pipes:
         parent.send(None)
     for w in workers:
         w.join()
-    return rate
+    return rates
 
 
-def cpu_backend_on_workload(job) -> float:
-    """The workload through the jitted env (CPU backend): one pure_callback per batched control step."""
+def cpu_backend_on_workload(job, auto_reset: bool, repeats: int) -> list[float]:
+    """The workload through the jitted env (cpu backend), as a scan over the fixed actions: with auto-reset
+    (``step_with_auto_reset``, what training runs) or plain ``env.step``.  Compile and a warm-up call are
+    not timed."""
     import jax
 
-    env, state, actions = job["env"], job["state"], job["actions"]
-    run = jax.jit(lambda s, acts: jax.lax.scan(lambda c, a: (jax.vmap(env.step)(c, a), None), s, acts)[0])
-    jax.block_until_ready(run(state, actions[:1]))
+    from mjx_myoassist.envs import step_with_auto_reset
+    from mjx_myoassist.envs.base import prepare_auto_reset
+
+    env, actions = job["env"], job["actions"]
+    state = jax.vmap(prepare_auto_reset)(job["state"]) if auto_reset else job["state"]
+    step = (lambda s, a: step_with_auto_reset(env, s, a)) if auto_reset else env.step
+    run = lambda s, acts: jax.lax.scan(lambda c, a: (jax.vmap(step)(c, a), None), s, acts)[0]  # noqa: E731
     compiled = jax.jit(run).lower(state, actions).compile()
-    t0 = time.perf_counter()
     jax.block_until_ready(compiled(state, actions))
-    return actions.shape[0] * actions.shape[1] / (time.perf_counter() - t0)
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(compiled(state, actions))
+        rates.append(actions.shape[0] * actions.shape[1] / (time.perf_counter() - t0))
+    return rates
 
 
-# Published: MuJoCo Playground trains the MJX humanoid for 30M control steps in ~6 min on one
-# A100, at 5 physics steps per control step (sim_dt 0.005 s, ctrl_dt 0.025 s).
-PLAYGROUND_HUMANOID = {"control_steps": 30e6, "seconds": 6 * 60, "substeps": 5}
-TUTORIAL_STEPS = 30e6
+def same_workload(envs: int, steps: int, repeats: int, cores: int) -> dict[str, Any]:
+    """Every method on one workload; the headline ratio is training-style stepping vs MyoAssist-style."""
+    job = workload(envs, steps)
+    single = spread([single_thread_c(job) for _ in range(repeats)])
+    myo = spread(myoassist_style(job, cores, repeats))
+    training = spread(cpu_backend_on_workload(job, True, repeats))
+    plain = spread(cpu_backend_on_workload(job, False, repeats))
+    return {
+        "envs": envs,
+        "control_steps": steps,
+        "repeats": repeats,
+        "single_thread_c": single,
+        "myoassist_style": myo,
+        "myoassist_style_processes": cores,
+        "cpu_backend_training_style": training,
+        "cpu_backend_no_auto_reset": plain,
+        "cpu_backend_threads": cores,
+        "ratio_training_style_vs_myoassist_style": training["median"] / myo["median"],
+        "ratio_no_auto_reset_vs_myoassist_style": plain["median"] / myo["median"],
+    }
 
 
-def gpu_projection(leg_mjx: dict, steps: int) -> dict:
+# ----------------------------------------------------------------------------- GPU projection (CPU runs)
+
+
+def gpu_projection(leg_mjx: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """Expected time of the 30M-step leg-exo run on an A100-class GPU, scaled from Playground's humanoid.
 
-    Assumes the leg/humanoid cost ratio per physics step measured here under MJX (same
-    batch, same machine) carries over to the GPU, and that training adds the same overhead
-    to both (Playground's number is end-to-end training).
+    Assumes the leg/humanoid cost ratio per physics step measured here under MJX (same batch, same machine)
+    carries over to the GPU, and that training adds the same overhead to both (Playground's number is
+    end-to-end training).  A projection from CPU-side measurements, not a GPU measurement.
     """
-    humanoid = bench_env("mjx", leg_mjx["batch"], steps, "configs/humanoid_stand.json")
-    humanoid_physics = humanoid["steps_per_s"] * 3  # frame_skip 3
-    leg_physics = leg_mjx["steps_per_s"] * SUBSTEPS
-    cost_ratio = humanoid_physics / leg_physics  # > 1: a leg physics step costs this many humanoid steps
+    humanoid = run_row("mjx", leg_mjx["batch"], args, HUMANOID_CONFIG)
+    if "error" in humanoid:
+        return {"error": humanoid["error"]}
+    cost_ratio = humanoid["steps_per_s"] * HUMANOID_SUBSTEPS / (leg_mjx["steps_per_s"] * SUBSTEPS)
     pg = PLAYGROUND_HUMANOID
     gpu_humanoid_physics = pg["control_steps"] * pg["substeps"] / pg["seconds"]
     gpu_leg_control = gpu_humanoid_physics / cost_ratio / SUBSTEPS
     return {
+        "kind": "projection from CPU-measured MJX cost ratio, not a GPU measurement",
+        "batch": leg_mjx["batch"],
         "humanoid_mjx_cpu_control_steps_per_s": humanoid["steps_per_s"],
+        "humanoid_substeps": HUMANOID_SUBSTEPS,
         "leg_vs_humanoid_cost_per_physics_step": cost_ratio,
+        "playground_humanoid": pg,
         "assumed_gpu_humanoid_physics_steps_per_s": gpu_humanoid_physics,
         "projected_gpu_leg_control_steps_per_s": gpu_leg_control,
         "projected_minutes_for_30M_steps": TUTORIAL_STEPS / gpu_leg_control / 60,
-        "myoassist_published_hours_for_20M_steps": 3.6,
+        "myoassist_published": MYOASSIST_PUBLISHED,
+        "myoassist_published_hours_for_20M_steps": MYOASSIST_PUBLISHED["hours"],
     }
 
 
-def versions() -> dict:
-    import jax
-    import mujoco
+# ----------------------------------------------------------------------------- main
 
-    return {"python": platform.python_version(), "jax": jax.__version__, "mujoco": mujoco.__version__}
+
+def _print_workload(w: dict[str, Any]) -> None:
+    med = {k: w[k]["median"] for k in ("single_thread_c", "myoassist_style", "cpu_backend_training_style",
+                                       "cpu_backend_no_auto_reset")}  # fmt: skip
+    print(f"same workload ({w['envs']} envs x {w['control_steps']} control steps, fixed actions), median of "
+          f"{w['repeats']}: 1-thread C {med['single_thread_c']:.0f}, MyoAssist-style "
+          f"({w['myoassist_style_processes']} processes) {med['myoassist_style']:.0f}, cpu backend training-style "
+          f"{med['cpu_backend_training_style']:.0f} (x{w['ratio_training_style_vs_myoassist_style']:.2f}), "
+          f"without auto-reset {med['cpu_backend_no_auto_reset']:.0f} "
+          f"(x{w['ratio_no_auto_reset_vs_myoassist_style']:.2f})")  # fmt: skip
+
+
+def _print_header() -> None:
+    names = ("backend", "batch", "compile s", "steps/s", "min-max", "x MyoAssist", "peak RSS MB", "device peak MB")
+    print("{:8s} {:>6s} {:>10s} {:>10s} {:>17s} {:>12s} {:>12s} {:>14s}".format(*names))
+
+
+def _print_rows(rows: list[dict[str, Any]], workload: dict[str, Any] | None) -> None:
+    base = workload["myoassist_style"]["median"] if workload else None
+    for r in rows:
+        if "error" in r:
+            print(f"{r['backend']:8s} {r['batch']:6d}  error: {r['error']}")
+            continue
+        s = r["steps_per_s_spread"]
+        ratio = f"{r['steps_per_s'] / base:12.2f}" if base else f"{'-':>12s}"
+        device = f"{r['device_peak_mb']:14.0f}" if r["device_peak_mb"] is not None else f"{'-':>14s}"
+        print(f"{r['backend']:8s} {r['batch']:6d} {r['compile_s']:10.1f} {r['steps_per_s']:10.0f} "
+              f"{s['min']:8.0f}-{s['max']:<8.0f} {ratio} {r['peak_rss_mb']:12.0f} {device}")  # fmt: skip
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=None, help="default: all three")
+    for name in BACKENDS:
+        parser.add_argument(f"--{name}-batches", type=int, nargs="*", default=None, help=f"{name} backend batches")
+    parser.add_argument("--steps", type=int, default=30, help="control steps per timed rollout")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rollouts per row (median, min, max kept)")
+    parser.add_argument("--workload-envs", type=int, default=64, help="envs of the same-workload comparison")
+    parser.add_argument("--no-workload", action="store_true", help="skip the same-workload baselines")
+    parser.add_argument("--no-projection", action="store_true", help="skip the GPU projection (CPU runs)")
+    parser.add_argument("--cold-compile", action="store_true", help="rows compile without JAX's persistent cache")
+    parser.add_argument("--row-timeout", type=float, default=3600.0, help="seconds before a row is given up")
+    parser.add_argument("--out", type=Path, help="results file (default: results/env_throughput_<device>.json)")
+    parser.add_argument("--row", nargs=2, metavar=("BACKEND", "BATCH"), help=argparse.SUPPRESS)
+    parser.add_argument("--config", default=CONFIG, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
-    parser.add_argument("--mjx-batches", type=int, nargs="*", default=None)
-    parser.add_argument("--cpu-batches", type=int, nargs="*", default=None)
-    parser.add_argument("--steps", type=int, default=30, help="control steps per timed rollout")
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     import jax
 
     from mjx_myoassist import enable_compilation_cache
 
-    enable_compilation_cache()
+    if not args.cold_compile:
+        enable_compilation_cache()
+    if args.row:  # child process: one row, printed as the last line
+        print(json.dumps(bench_env(args.row[0], int(args.row[1]), args.steps, args.repeats, args.config)))
+        return 0
     if args.device == "gpu" and jax.default_backend() != "gpu":
         print("error: --device gpu but JAX sees no GPU (install jax[cuda12] and check nvidia-smi).", file=sys.stderr)
         return 2
-    mjx_batches = args.mjx_batches or ([16, 64] if args.device == "cpu" else [256, 1024, 4096, 8192])
-    cpu_batches = (
-        args.cpu_batches if args.cpu_batches is not None else ([1, 4, 16, 64, 256] if args.device == "cpu" else [])
-    )
+    backends = args.backends or list(BACKENDS)
+    given = {b: getattr(args, f"{b}_batches") for b in backends}
+    batches = {b: given[b] if given[b] is not None else DEFAULT_BATCHES[args.device][b] for b in backends}
     cores = os.cpu_count() or 1
-
-    job = workload(batch=64, steps=args.steps)
-    base_single = single_thread_c(job)
-    base_myoassist = myoassist_style(job, cores)
-    ours_on_job = cpu_backend_on_workload(job)
-    print(f"same workload (64 envs x {args.steps} control steps from the env's reset states, fixed actions):")
-    per_core = lambda rate: f"{rate:7.0f} control steps/s ({rate / cores:.0f} per core)"  # noqa: E731
-    print(f"  single-thread C:                {base_single:7.0f} control steps/s")
-    print(f"  MyoAssist-style ({cores} processes): {per_core(base_myoassist)}")
-    print(f"  cpu backend ({cores} threads):       {per_core(ours_on_job)}")
-    print(f"  ratio cpu backend / MyoAssist-style: {ours_on_job / base_myoassist:.2f} (per core, same cores)")
-    rows = [bench_env("mjx", b, args.steps) for b in mjx_batches] + [
-        bench_env("cpu", b, args.steps) for b in cpu_batches
-    ]
-    header = ("backend", "batch", "compile s", "steps/s", "x 1-thread C", "x MyoAssist", "peak RSS MB")
-    print("{:8s} {:>6s} {:>10s} {:>10s} {:>13s} {:>12s} {:>12s}".format(*header))
+    workload = None if args.no_workload else same_workload(args.workload_envs, args.steps, args.repeats, cores)
+    if workload:
+        _print_workload(workload)
+    rows = []
+    _print_header()
+    for backend in backends:
+        for batch in batches[backend]:
+            rows.append(run_row(backend, batch, args))
+            _print_rows(rows[-1:], workload)
     for r in rows:
-        r["ratio_vs_single_thread_c"] = r["steps_per_s"] / base_single
-        r["ratio_vs_myoassist_style"] = r["steps_per_s"] / base_myoassist
-        cells = (r["backend"], r["batch"], r["compile_s"], r["steps_per_s"], r["ratio_vs_single_thread_c"],
-                 r["ratio_vs_myoassist_style"], r["peak_rss_mb"])  # fmt: skip
-        print("{:8s} {:6d} {:10.1f} {:10.0f} {:13.2f} {:12.2f} {:12.0f}".format(*cells))
-    projection = (
-        gpu_projection(rows[len(mjx_batches) - 1], args.steps) if args.device == "cpu" and mjx_batches else None
-    )
-    if projection:
-        ratio, minutes = (
-            projection["leg_vs_humanoid_cost_per_physics_step"],
-            projection["projected_minutes_for_30M_steps"],
-        )
-        print(
-            f"GPU projection: a leg physics step costs {ratio:.1f} humanoid steps -> ~{minutes:.0f} min for 30M steps"
-        )
-    result = {
-        "date": time.strftime("%Y-%m-%d"),
-        "gpu_projection": projection,
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": cores,
-            "jax_backend": jax.default_backend(),
-            "device": str(jax.devices()[0]),
-        },  # fmt: skip
-        "versions": versions(),
+        if workload and "error" not in r:
+            r["ratio_vs_single_thread_c"] = r["steps_per_s"] / workload["single_thread_c"]["median"]
+            r["ratio_vs_myoassist_style"] = r["steps_per_s"] / workload["myoassist_style"]["median"]
+    mjx_ok = [r for r in rows if r["backend"] == "mjx" and "error" not in r]
+    projection = None
+    if args.device == "cpu" and mjx_ok and not args.no_projection:
+        projection = gpu_projection(mjx_ok[-1], args)
+        if "error" not in projection:
+            print(f"GPU projection (from CPU-measured ratios): a leg physics step costs "
+                  f"{projection['leg_vs_humanoid_cost_per_physics_step']:.1f} humanoid steps -> "
+                  f"~{projection['projected_minutes_for_30M_steps']:.0f} min for 30M steps")  # fmt: skip
+    settings = {
+        "config": CONFIG,
         "substeps_per_control_step": SUBSTEPS,
-        "same_workload": {
-            "envs": 64,
-            "control_steps": args.steps,
-            "single_thread_c_steps_per_s": base_single,
-            "myoassist_style_steps_per_s": base_myoassist,
-            "myoassist_style_processes": cores,
-            "cpu_backend_steps_per_s": ours_on_job,
-            "cpu_backend_threads": cores,
-            "ratio_cpu_backend_vs_myoassist_style": ours_on_job / base_myoassist,
-        },
-        "rows": rows,
+        "steps_per_rollout": args.steps,
+        "repeats": args.repeats,
+        "batches": batches,
+        "compile_cache": "off" if args.cold_compile else "persistent",
+        "actions": "uniform random in [-1, 1]",
+        "stepping": "jit(scan(vmap(step_with_auto_reset)))",
     }
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"env_throughput_{args.device}.json"
-    path.write_text(json.dumps(result, indent=1))
-    print(f"wrote {path}")
+    result = {**header(settings), "substeps_per_control_step": SUBSTEPS, "same_workload": workload, "rows": rows,
+              "gpu_projection": projection}  # fmt: skip
+    write_json(args.out or RESULTS / f"env_throughput_{args.device}.json", result)
     return 0
 
 

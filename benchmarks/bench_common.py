@@ -1,0 +1,114 @@
+"""What every benchmark script records: machine, versions, commit, date, and the spread of repeated numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+TUTORIAL_STEPS = 30e6  # MyoAssist's tutorial run (env steps)
+
+
+def spread(values: Sequence[float]) -> dict[str, Any]:
+    """Mean, median, min, max and std (sample, 0 for one value) of repeated measurements, and the values."""
+    values = [float(v) for v in values]
+    return {
+        "mean": statistics.fmean(values),
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "n": len(values),
+        "values": values,
+    }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def device_peak_mb() -> float | None:
+    """Peak bytes held by JAX's allocator on the first device (MiB); None where JAX does not report it (CPU)."""
+    import jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats["peak_bytes_in_use"] / 2**20 if "peak_bytes_in_use" in stats else None
+
+
+def git_commit() -> str:
+    """Short commit of the checkout, with '+dirty' when tracked files differ from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def versions(*extra: str) -> dict[str, str | None]:
+    """Python and package versions (None for a package that is not installed)."""
+
+    def version(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    names = ("jax", "jaxlib", "mujoco", "mujoco-mjx", "warp-lang", *extra)
+    return {"python": platform.python_version(), **{name: version(name) for name in names}}
+
+
+def machine() -> dict[str, Any]:
+    """Platform, cores, JAX backend and its first device."""
+    import jax
+
+    device = jax.devices()[0]
+    return {
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "jax_backend": jax.default_backend(),
+        "device": str(device),
+        "device_kind": getattr(device, "device_kind", None),
+    }
+
+
+def header(settings: dict[str, Any], *extra_versions: str) -> dict[str, Any]:
+    """The common head of every results JSON."""
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": git_commit(),
+        "machine": machine(),
+        "versions": versions(*extra_versions),
+        "settings": settings,
+    }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+def run_child(cmd: list[str], timeout: float, identity: dict[str, Any]) -> dict[str, Any]:
+    """Runs a benchmark row in its own process (own compile, own memory peak) and returns the JSON of its last
+    output line, plus ``wall_s``; a failed or timed-out row returns ``identity`` with the error instead."""
+    start = time.perf_counter()
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {**identity, "error": f"timeout after {timeout:.0f} s"}
+    wall = time.perf_counter() - start
+    if out.returncode:
+        return {**identity, "error": (out.stderr.strip().splitlines() or ["?"])[-1], "wall_s": wall}
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "wall_s": wall}
