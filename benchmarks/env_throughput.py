@@ -55,7 +55,8 @@ HUMANOID_SUBSTEPS = 3  # frame_skip of the humanoid preset
 BACKENDS = ("cpu", "mjx", "warp")
 DEFAULT_BATCHES = {
     "cpu": {"cpu": [1, 4, 16, 64, 256], "mjx": [16, 64], "warp": [4, 16]},  # Warp's CPU device is slow
-    "gpu": {"cpu": [64, 256], "mjx": [1024, 2048, 4096, 8192, 16384], "warp": [1024, 2048, 4096, 8192, 16384]},
+    # 1k-16k envs in three rows, so that a GPU run fits a short device lease (pass more batches to fill in)
+    "gpu": {"cpu": [256], "mjx": [1024, 4096, 16384], "warp": [1024, 4096, 16384]},
 }
 # Published: MuJoCo Playground trains the MJX humanoid for 30M control steps in ~6 min on one A100, at 5
 # physics steps per control step (sim_dt 0.005 s, ctrl_dt 0.025 s).  MyoAssist: 20M steps in 3.6 h on
