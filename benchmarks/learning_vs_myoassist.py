@@ -7,7 +7,7 @@ episode length and reward per episode with MyoAssist's trainer run on the same r
 (``recorded/myoassist_training_policy_gait_reference.json``, ±20% is the issue's bar) and shows
 the published tutorial run (trained on a reference that is gone upstream) for context.
 
-    python benchmarks/learning_vs_myoassist.py --steps 1000000   # ~1 h on 2 CPU cores
+    python benchmarks/learning_vs_myoassist.py   # 540,672 steps, as far as MyoAssist's run goes
 
 Writes ``benchmarks/results/learning_vs_myoassist.json`` (rewritten after every update, so a
 long run can be read while it goes) and ``.png``.
@@ -41,7 +41,9 @@ TOLERANCE = 0.2
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", type=Path, default=FIXTURES, help="MyoAssist fixtures folder")
-    parser.add_argument("--steps", type=int, default=1_000_000, help="env steps to train")
+    parser.add_argument(
+        "--steps", type=int, default=540_672, help="env steps to train (default: the length of MyoAssist's run)"
+    )
     parser.add_argument("--backend", default="cpu", help="physics backend (cpu, mjx, warp, auto)")
     parser.add_argument("--seed", type=int, default=None, help="env_params.seed (default: the preset's)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "learning_vs_myoassist")

@@ -48,6 +48,12 @@ def parse_args(argv) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--width", type=int, default=480)
     parser.add_argument("--height", type=int, default=360)
     parser.add_argument("--no-video", action="store_true")
+    parser.add_argument(
+        "--compare-myoassist",
+        default=None,
+        metavar="SESSION",
+        help="a MyoAssist session (or its train_log.json): plot our learning curve beside it",
+    )
     parser.add_argument("--export-trajectory", default=None, help="write the episode as MJCF keyframes to this file")
     parser.add_argument(
         "--realtime", action="store_true", help="show the replay in the MuJoCo viewer (needs a display)"
@@ -97,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             args.path, out=args.out, steps=args.steps, seed=args.seed, width=args.width, height=args.height,
             video=not (args.no_video or args.realtime), export_trajectory=args.export_trajectory,
             config_file=args.config, overrides=overrides, keep_trajectory_termination=args.keep_trajectory_termination,
+            compare_myoassist=args.compare_myoassist,
         )  # fmt: skip
     except (CheckpointError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -37,7 +37,12 @@ def test_cpu_replay_and_mjx_rollout_stay_close_over_one_second():
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     # converged solves on both sides (4 Newton iterations leave each implementation its own iterate)
     converged = ["--config.env_params.solver_iterations", "50", "--config.env_params.solver_ls_iterations", "25"]
-    cmd = [sys.executable, "-m", "mjx_myoassist.cpu.compare", "--x64", "--steps", "30", *LONG_EPISODE, *converged]
+    # a random policy with small outputs: under MyoAssist's gain-1 init the random leg jumps 12 cm and lands
+    # (step 11), and the two solvers take that impact apart by 3e-3 rad (measured), a chaotic event, not a drift
+    gentle = ["--config.policy_params.custom_policy_params.weight_init", "scaled"]
+    cmd = [
+        sys.executable, "-m", "mjx_myoassist.cpu.compare", "--x64", "--steps", "30", *LONG_EPISODE, *converged, *gentle
+    ]  # fmt: skip
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])

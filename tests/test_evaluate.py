@@ -114,7 +114,11 @@ def test_trajectory_termination_is_off_by_default_and_kept_on_request(leg_sessio
 def test_each_episode_has_its_own_rng(leg_session):
     two = evaluate_policy(leg_session, episodes=2, seconds=0.3, backend="cpu", seed=5)
     three = evaluate_policy(leg_session, episodes=3, seconds=0.3, backend="cpu", seed=5)
-    assert three[:2] == two  # episode i does not depend on how many run beside it
+    # episode i does not depend on how many run beside it (up to float32 rounding of the batched policy)
+    for alone, beside in zip(two, three[:2], strict=True):
+        assert alone.keys() == beside.keys()
+        for key, value in alone.items():
+            assert beside[key] == (pytest.approx(value, rel=1e-5) if isinstance(value, float) else value), key
     assert len({r["return"] for r in three}) == 3  # different reference starts
 
 

@@ -95,6 +95,9 @@ def test_warm_start_from_zip_keeps_actors_critic_and_log_std(rollout, tmp_path):
         "--config.env_params.num_envs", "2", "--config.ppo_params.n_steps", "4", "--config.ppo_params.batch_size", "8",
         "--config.env_params.physics_backend", "cpu", "--config.env_params.prev_trained_policy_path",
         str(fixture_path(MODEL)),
+        # ask for our head (normalised observations, linear output) to check the zip's head wins
+        "--config.ppo_params.normalize_observation", "true",
+        "--config.policy_params.custom_policy_params.actor_output_activation", "none",
     ]  # fmt: skip
     config = load_config(fixture_path("imitation_tutorial_22_separated_net_partial_obs.json"), overrides)
     assert (

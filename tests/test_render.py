@@ -110,3 +110,18 @@ def test_render_of_a_bare_zip_with_its_config(tmp_path):
                      "--config.env_params.reference_data_path", surrogate)  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     assert "replayed" in out.stdout and (tmp_path / "analyze_results" / "gait_metrics.json").is_file()
+
+
+def test_analysis_puts_the_learning_curve_beside_a_myoassist_session(session):
+    from mjx_myoassist.analysis.session_report import render_session
+
+    published = fixture_path(
+        "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs/train_log.json"
+    ).parent
+    result = render_session(session, steps=5, video=False, compare_myoassist=published)
+    assert {"learning_vs_myoassist.png", "learning_vs_myoassist.json"} <= set(result.report["files"])
+    written = json.loads((result.analysis_dir / "learning_vs_myoassist.json").read_text())
+    ours_steps = [e["step"] for e in json.loads((session / "train_log.json").read_text())]
+    assert written["ours"]["steps"] == ours_steps  # the test session's log is not on MyoAssist's schedule
+    assert written["myoassist"]["steps"][0] == 16384 and len(written["myoassist"]["steps"]) == 153
+    assert (result.analysis_dir / "learning_vs_myoassist.png").stat().st_size > 10_000

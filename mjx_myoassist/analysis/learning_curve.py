@@ -137,3 +137,19 @@ def plot(curves: list[Curve], path: Union[str, Path], tolerance_band: Optional[C
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return path
+
+
+def session_vs_myoassist(session: Union[str, Path], myoassist: Union[str, Path], out_dir: Union[str, Path]) -> dict:
+    """Writes ``learning_vs_myoassist.png`` and ``.json`` in ``out_dir``: our session's curve (regrouped into the
+    MyoAssist log's windows where it was logged finely enough) beside a MyoAssist session's or log's curve."""
+    theirs = read_myoassist_log(myoassist, "MyoAssist " + Path(myoassist).name)
+    ours = read_session_log(session, at_steps=theirs.steps, label="ours " + Path(session).name)
+    if not ours.steps.size:  # logged on another schedule: show it as logged
+        ours = read_session_log(session, label="ours " + Path(session).name)
+    rows = compare(ours, theirs)
+    out_dir = Path(out_dir)
+    shown = theirs.up_to(max(ours.steps.max(initial=0), theirs.steps.min()))
+    plot([ours, shown], out_dir / "learning_vs_myoassist.png")
+    result = {"ours": ours.to_json(), "myoassist": theirs.to_json(), "comparison": rows}
+    (out_dir / "learning_vs_myoassist.json").write_text(json.dumps(result, indent=1))
+    return result

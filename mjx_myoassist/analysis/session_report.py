@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, Union
 
+from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.analysis.report import analyze
 from mjx_myoassist.analysis.trajectory import export_keyframes
 from mjx_myoassist.analysis.video import write_video
@@ -38,11 +39,13 @@ def render_session(
     config_file: Optional[Union[str, Path]] = None,
     overrides: Sequence[str] = (),
     keep_trajectory_termination: bool = False,
+    compare_myoassist: Optional[Union[str, Path]] = None,
 ) -> RenderResult:
     """Replays a session's newest checkpoint (or a checkpoint, a MyoAssist session or SB3 zip) on CPU MuJoCo
     and writes the outputs.  As in MyoAssist, the off-trajectory termination is off unless
     ``keep_trajectory_termination``: the episode ends on a fall or after ``steps``.  ``config_file`` and
-    ``overrides`` as in :func:`mjx_myoassist.evaluate.load_trained`."""
+    ``overrides`` as in :func:`mjx_myoassist.evaluate.load_trained`.  ``compare_myoassist`` (a MyoAssist
+    session or its ``train_log.json``) adds the learning curves side by side (``learning_vs_myoassist.png``)."""
     trained = load_trained(path, config_file, overrides)
     config = trained.config if keep_trajectory_termination else without_trajectory_termination(trained.config)
     ckpt = trained.source
@@ -68,6 +71,9 @@ def render_session(
     train_log = json.loads(log_path.read_text()) if log_path.is_file() else []
     train_log = train_log if isinstance(train_log, list) else []  # MyoAssist's own log has another layout
     report = analyze(traj, out_dir, traj.reference, train_log, entry.max_target_velocity if entry else None)
+    if compare_myoassist is not None and train_log:
+        learning_curve.session_vs_myoassist(session, compare_myoassist, out_dir)
+        report["files"] += ["learning_vs_myoassist.png", "learning_vs_myoassist.json"]
     keyframes = None
     if export_trajectory:
         model_id = getattr(env, "model_id", None) or config.env_params.model_id
