@@ -1,0 +1,90 @@
+"""Where config file paths are looked for, and how they become absolute."""
+
+from __future__ import annotations
+
+import os
+import typing
+from pathlib import Path
+from typing import Optional, Union
+
+from mjx_myoassist.config.schema import ConfigError, EnvParams
+
+MYOASSIST_DEFAULT_REFERENCE = "rl_train/reference_data/short_reference_gait.npz"
+
+
+def path_candidates(path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = ()) -> list[Path]:
+    """Where a config path is looked for, in order: itself if absolute, else under each base folder, then under
+    the working directory."""
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return [p]
+    out: list[Path] = []
+    for folder in [*base_dirs, Path.cwd()]:
+        candidate = Path(os.path.abspath(Path(folder) / p))
+        if candidate not in out:
+            out.append(candidate)
+    return out
+
+
+def find_path(path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = ()) -> Optional[Path]:
+    """The first existing :func:`path_candidates` entry (absolute), or None."""
+    return next((c for c in path_candidates(path, base_dirs) if c.exists()), None)
+
+
+def resolve_path(
+    path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = (), key: str = "path", fix: str = ""
+) -> Path:
+    """:func:`find_path`, or a ConfigError naming ``key`` and every place looked at.
+
+    This one rule serves both validation and use: :func:`load_config` passes the config's folder and stores the
+    absolute result in the config, so what was checked is what is opened, from any working directory.
+    """
+    found = find_path(path, base_dirs)
+    if found is None:
+        tried = ", ".join(str(c) for c in path_candidates(path, base_dirs))
+        raise ConfigError(f"{key} '{path}' not found (looked for {tried}). {fix}".rstrip())
+    return found
+
+
+# env_params field -> (must it be a file, how to fix it)
+PATH_FIELDS: dict[str, tuple[bool, str]] = {
+    "prev_trained_policy_path": (
+        False,
+        "Point it at an earlier session, one of its trained_models/<step> folders, or a MyoAssist model .zip.",
+    ),
+    "reference_data_path": (
+        True,
+        "Give an .npz/.json reference in MyoAssist format, or leave it empty for the packaged default reference.",
+    ),
+}
+
+
+def resolve_config_paths(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]] = ()) -> None:
+    """Replaces the env's file paths by the absolute paths they resolve to (see :func:`resolve_path`)."""
+    for name, (must_be_file, fix) in PATH_FIELDS.items():
+        value = getattr(env, name, None)
+        if value in (None, "", MYOASSIST_DEFAULT_REFERENCE):
+            continue
+        key = f"env_params.{name}"
+        path = resolve_path(value, base_dirs, key, fix)
+        if must_be_file and not path.is_file():
+            raise ConfigError(f"{key} '{value}' is {path}, which is not a file. {fix}")
+        setattr(env, name, str(path))
+    _resolve_model_path(env, base_dirs)
+
+
+def model_search_dirs(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]] = ()) -> list[Path]:
+    """Base folders of ``model_path``: the MyoAssist root (command line or config), then ``base_dirs``."""
+    return [Path(p) for p in (env.myoassist_root, *base_dirs) if p]
+
+
+def _resolve_model_path(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]]) -> None:
+    """An existing ``model_path`` becomes absolute (root, config folder, working directory, in order).
+
+    A missing one is kept as written: the env then runs the embedded model of that device with
+    a notice (``envs/leg.py``), or reports that none exists.
+    """
+    if env.model_path.endswith(".xml"):
+        found = find_path(env.model_path, model_search_dirs(env, base_dirs))
+        if found is not None and found.is_file():
+            env.model_path = str(found)

@@ -1,0 +1,333 @@
+"""The config dataclasses (MyoAssist's session hierarchy), their documented fields and allowed values."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or inconsistent; the message says how to fix it."""
+
+
+def _doc(default: Any, text: str) -> Any:
+    """A dataclass field with a default (copied for mutable values) and a docstring."""
+    if isinstance(default, (list, dict)):
+        value = default
+        return field(default_factory=lambda: json.loads(json.dumps(value)), metadata={"doc": text})
+    if dataclasses.is_dataclass(default):
+        return field(default_factory=type(default), metadata={"doc": text})
+    return field(default=default, metadata={"doc": text})
+
+
+VELOCITY_MODES = ("UNIFORM", "SINUSOIDAL", "STEP")
+TRAINING_VELOCITY_MODES = ("RANDOM", *VELOCITY_MODES)
+TERRAIN_TYPES = ("flat", "random", "harmonic_sinusoidal", "slope", "dev")
+PHYSICS_BACKENDS = ("auto", "mjx", "warp", "cpu")
+PHYSICS_PRECISIONS = ("float32", "float64")
+INTEGRATORS = ("", "Euler", "implicitfast", "RK4")  # names of mujoco.mjtIntegrator, "" = the model's own
+WEIGHT_INITS = ("myoassist", "scaled")
+
+
+@dataclass
+class LoggerParams:
+    logging_frequency: int = _doc(8, "Log and checkpoint every this many PPO rollouts (epochs).")
+    evaluate_frequency: int = _doc(0, "Run the evaluation batches every this many rollouts; 0 = only at the end.")
+    keep_last: int = _doc(
+        5, "Checkpoints kept: the newest this many, plus the best by evaluation (evaluations.json); 0 = keep all."
+    )
+    save_env_state: bool = _doc(
+        True,
+        "Store every env's physics state in checkpoints, so a resume continues the same episodes exactly. false "
+        "keeps checkpoints small (the MJX leg state is ~80 KB per env) and a resume starts fresh episodes.",
+    )
+
+
+@dataclass
+class RewardWeights:
+    qpos_imitation_rewards: dict[str, float] = _doc({}, "Per-joint weight of exp(-8 err^2) joint-position imitation.")
+    qvel_imitation_rewards: dict[str, float] = _doc(
+        {}, "Per-joint weight of joint-velocity imitation (reference scaled by target speed)."
+    )
+    end_effector_imitation_reward: float = _doc(0.0, "Weight of foot-position imitation relative to the pelvis.")
+    forward_reward: float = _doc(1.0, "Weight of exp(-5 (vx - v_target)^2).")
+    muscle_activation_penalty: float = _doc(0.1, "Weight of the mean squared muscle activation (penalty).")
+    muscle_activation_diff_penalty: float = _doc(0.1, "Weight of the mean squared change of activation per step.")
+    footstep_delta_time: float = _doc(0.0, "Weight of the reward for step durations, paid at each heel strike.")
+    average_velocity_per_step: float = _doc(0.0, "Weight of the per-step average velocity match, paid at heel strike.")
+    muscle_activation_penalty_per_step: float = _doc(
+        0.0, "Weight of the activation effort accumulated over a step, charged at heel strike."
+    )
+    joint_constraint_force_penalty: float = _doc(1.0, "Weight of the joint-limit constraint force penalty.")
+    foot_force_penalty: float = _doc(0.5, "Weight of the penalty on foot forces above 1.2 body weight.")
+
+
+@dataclass
+class EnvParams:
+    env_id: str = _doc("myoAssistLegImitationExo-v0", "Registered environment id (see mjx_myoassist.envs.ENV_IDS).")
+    num_envs: int = _doc(32, "Number of parallel environments (vmapped in one batch).")
+    seed: int = _doc(1234, "Random seed of the environments and the trainer.")
+    control_framerate: int = _doc(30, "Policy (control) rate in Hz.")
+    physics_sim_framerate: int = _doc(1200, "Physics rate in Hz; substeps = physics_sim_framerate / control_framerate.")
+    custom_max_episode_steps: int = _doc(1000, "Truncate episodes after this many control steps.")
+    model_path: str = _doc(
+        "",
+        "MyoAssist model path (models/22muscle_2D/myoLeg22_2D_<DEVICE>.xml, models/26muscle_3D/myoLeg26_<DEVICE>.xml): "
+        "the file is looked up under myoassist_root, then the config's folder, then the working directory; when it "
+        "is absent the embedded assist-sim model of that device runs (with a notice). A model id also works.",
+    )
+    myoassist_root: str = _doc("", "Folder of a MyoAssist checkout; model_path is looked up there first.")
+    mjx_ready_edits: bool = _doc(
+        True,
+        "Apply the MJX-ready edits to a MyoAssist model (foot contact spheres, solver; docs/models.md). "
+        "false = MyoAssist's original mesh contacts and solver, which only the cpu physics backend can run.",
+    )
+    solver_iterations: int = _doc(
+        0, "Constraint solver iterations; 0 = the model's own (MJX-ready edits: 4; MyoAssist's original: 100)."
+    )
+    solver_ls_iterations: int = _doc(
+        0, "Solver line-search iterations; 0 = the model's own (MJX-ready edits: 8; MyoAssist's original: 50)."
+    )
+    integrator: str = _doc(
+        "",
+        "Physics integrator: '' = the model's own (MyoAssist: Euler), or 'Euler', 'implicitfast', 'RK4'. MyoAssist's "
+        "published policy falls under 'implicitfast' at every rate tried (benchmarks/README.md, Physics rate).",
+    )
+    model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
+    prev_trained_policy_path: Optional[str] = _doc(
+        None,
+        "Checkpoint or session to warm-start the policy from (actors, critic, log_std): one of ours, or a MyoAssist "
+        "model_<steps>.zip or session folder (training then uses its head: tanh outputs, raw observations).",
+    )
+    physics_backend: str = _doc(
+        "auto",
+        "'mjx' (JAX physics), 'warp' (MuJoCo Warp, NVIDIA GPUs; pip install -e \".[warp]\"), 'cpu' (MuJoCo C) or "
+        "'auto' (warp on NVIDIA GPUs when installed, mjx on other GPUs/TPUs, else cpu).",
+    )
+    num_threads: int = _doc(0, "Threads of the cpu physics backend; 0 = all cores.")
+    physics_precision: str = _doc(
+        "float32",
+        "Precision of MJX physics: 'float64' switches JAX to 64-bit (jax_enable_x64) for the whole run, as CPU "
+        "MuJoCo computes; MyoAssist's own models need it on MJX (docs/models.md). The cpu backend is always float64.",
+    )
+
+
+@dataclass
+class ImitationEnvParams(EnvParams):
+    safe_height: float = _doc(0.7, "Episode terminates when the pelvis is lower than this (m).")
+    out_of_trajectory_threshold: float = _doc(
+        0.2, "Episode terminates when any imitated joint is further than this from the reference."
+    )
+    flag_random_ref_index: bool = _doc(True, "Start each episode at a random reference index in [0, 0.8 L).")
+    min_target_velocity: float = _doc(1.25, "Lowest target walking speed (m/s).")
+    max_target_velocity: float = _doc(1.25, "Highest target walking speed (m/s).")
+    min_target_velocity_period: float = _doc(2.0, "Shortest period of target speed changes (s).")
+    max_target_velocity_period: float = _doc(10.0, "Longest period of target speed changes (s).")
+    velocity_mode: str = _doc(
+        "RANDOM",
+        "Target speed schedule of training episodes: RANDOM draws UNIFORM, SINUSOIDAL or STEP per episode as "
+        "MyoAssist's training does; a mode name fixes it (mjx_myoassist/envs/velocity.py).",
+    )
+    enable_lumbar_joint: bool = _doc(
+        False, "Let the lumbar joint move; the planar 22-muscle leg welds its trunk, so true is an error there."
+    )
+    lumbar_joint_fixed_angle: float = _doc(-0.13, "Trunk angle (rad of lumbar extension, + = backward) when fixed.")
+    lumbar_joint_damping_value: float = _doc(
+        0.05, "Lumbar joint damping when enabled (unused while the trunk is welded)."
+    )
+    observation_joint_pos_keys: list[str] = _doc([], "Joints whose position is observed, in this order.")
+    observation_joint_vel_keys: list[str] = _doc([], "Joints whose velocity is observed, in this order.")
+    observation_joint_sensor_keys: list[str] = _doc(
+        ["r_foot", "l_foot", "r_toes", "l_toes"], "Foot force sensors observed (divided by body weight)."
+    )
+    terrain_type: str = _doc(
+        "flat", "MyoAssist's terrain types: flat, random, harmonic_sinusoidal, slope, or dev (flat, as in MyoAssist)."
+    )
+    terrain_params: str = _doc(
+        "",
+        "Space-separated numbers with MyoAssist's meaning: random 'amplitude' (m, heights uniform in [0, amplitude]); "
+        "harmonic_sinusoidal groups of 'amplitude_row period_row amplitude_col period_col' (amplitudes in m, periods "
+        "in 0.2 m cells); slope 'slope' (rise over run, not degrees); none for flat and dev. See "
+        "mjx_myoassist/envs/terrain.py.",
+    )
+    terrain_curriculum_steps: int = _doc(
+        0, "Environment steps over which terrain roughness ramps from flat to full; 0 = no curriculum."
+    )
+    reward_keys_and_weights: RewardWeights = _doc(RewardWeights(), "Reward term weights.")
+    reference_data_path: str = _doc("", "Reference gait (.npz/.json, MyoAssist format); empty = packaged default.")
+    reference_data_keys: list[str] = _doc([], "Joints set from the reference at reset and checked for termination.")
+
+
+@dataclass
+class HumanoidEnvParams(EnvParams):
+    reward_function: str = _doc("stand", "Reward function key: stand, kneel or walk.")
+    frame_skip: int = _doc(3, "Physics steps per control step.")
+    framerate: int = _doc(60, "Video framerate for rendering.")
+    reset_noise_scale: float = _doc(0.01, "Scale of the uniform perturbation of initial qpos and qvel.")
+    target_velocity: float = _doc(1.0, "Forward speed the walk reward asks for (m/s).")
+    target_height: float = _doc(1.282, "Head height the stand reward asks for (m).")
+
+
+@dataclass
+class PointMassEnvParams(EnvParams):
+    frame_skip: int = _doc(5, "Physics steps per control step.")
+    start_range: float = _doc(0.5, "Initial position drawn uniformly in [-start_range, start_range]^2 (m).")
+
+
+@dataclass
+class PPOParams:
+    learning_rate: float = _doc(3e-4, "Adam learning rate.")
+    n_steps: int = _doc(512, "Rollout length per environment and update.")
+    batch_size: int = _doc(8192, "Minibatch size; n_steps * num_envs must be a multiple >= batch_size.")
+    n_epochs: int = _doc(10, "Passes over the rollout per update.")
+    gamma: float = _doc(0.99, "Discount factor.")
+    gae_lambda: float = _doc(0.95, "GAE lambda.")
+    clip_range: float = _doc(0.2, "PPO policy clip range.")
+    clip_range_vf: Optional[float] = _doc(None, "Value clip range; null = no value clipping.")
+    ent_coef: float = _doc(0.0, "Entropy bonus coefficient.")
+    vf_coef: float = _doc(0.5, "Value loss coefficient.")
+    max_grad_norm: float = _doc(0.5, "Global gradient-norm clip.")
+    target_kl: Optional[float] = _doc(
+        None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this."
+    )
+    normalize_observation: bool = _doc(
+        False,
+        "Running mean/variance observation normalization (an option of this project); false, the default, feeds "
+        "raw observations to the networks as MyoAssist does.",
+    )
+    adam_eps: float = _doc(
+        1e-8,
+        "Adam epsilon: 1e-8 as MyoAssist's policies get (torch's default); Stable-Baselines3's MlpPolicy uses 1e-5.",
+    )
+
+
+@dataclass
+class CustomPolicyParams:
+    net_arch: dict[str, list[int]] = _doc(
+        {"human_actor": [64, 64], "exo_actor": [8, 8], "common_critic": [64, 64]},
+        "Hidden layer sizes per network (human_actor, exo_actor, common_critic; or pi, vf).",
+    )
+    net_indexing_info: dict[str, Any] = _doc(
+        {}, "Observation slices read and action slices written per network; empty = one actor for all."
+    )
+    log_std_init: float = _doc(0.0, "Initial log standard deviation of the Gaussian policy.")
+    activation: str = _doc("tanh", "Hidden activation: tanh or relu.")
+    actor_output_activation: str = _doc(
+        "tanh",
+        "Activation after each actor's output layer: tanh, the default, as MyoAssist's policies (tanh after every "
+        "layer, so the mean stays in (-1, 1)), or none (a linear action mean). The critic's output is linear "
+        "either way, as in MyoAssist.",
+    )
+    weight_init: str = _doc(
+        "myoassist",
+        "Initial weights: 'myoassist' = orthogonal with gain 1 on every layer and zero biases (what MyoAssist's "
+        "policies get from Stable-Baselines3's init_weights); 'scaled' = orthogonal with gain sqrt(2) on hidden "
+        "layers, 0.01 on actor outputs and 1 on the critic output (the PPO implementations' choice).",
+    )
+
+
+@dataclass
+class PolicyParams:
+    custom_policy_params: CustomPolicyParams = _doc(CustomPolicyParams(), "Network architecture and indexing.")
+
+
+@dataclass
+class EvaluateParams:
+    num_timesteps: int = _doc(200, "Control steps per evaluation episode.")
+    min_target_velocity: float = _doc(1.25, "Lowest target speed (m/s).")
+    max_target_velocity: float = _doc(1.25, "Highest target speed (m/s).")
+    target_velocity_period: float = _doc(2.0, "Period of target speed changes (s).")
+    velocity_mode: str = _doc("UNIFORM", "UNIFORM, SINUSOIDAL or STEP.")
+    cam_type: str = _doc("follow", "Camera for videos: follow or fixed (MyoAssist's average_speed renders fixed).")
+    cam_distance: float = _doc(2.5, "Camera distance (m).")
+    visualize_activation: bool = _doc(True, "Colour muscles by activation in videos.")
+    num_envs: int = _doc(16, "Environments evaluated at once for this entry.")
+
+
+@dataclass
+class AutoRewardAdjustParams:
+    learning_rate: float = _doc(0.0, "Accepted for MyoAssist compatibility; automatic reward adjustment is not used.")
+
+
+@dataclass
+class TrainSessionConfigBase:
+    total_timesteps: int = _doc(30_000_000, "Total environment steps to train for.")
+    comment: str = _doc("", "Free text kept with the session.")
+    logger_params: LoggerParams = _doc(LoggerParams(), "Logging and checkpoint cadence.")
+    env_params: EnvParams = _doc(EnvParams(), "Environment parameters.")
+    ppo_params: PPOParams = _doc(PPOParams(), "PPO hyper-parameters (Stable-Baselines3 semantics).")
+    policy_params: PolicyParams = _doc(PolicyParams(), "Policy network parameters.")
+    evaluate_param_list: list[EvaluateParams] = _doc([], "Evaluation batches run during and after training.")
+    auto_reward_adjust_params: AutoRewardAdjustParams = _doc(
+        AutoRewardAdjustParams(), "Unused; kept for compatibility."
+    )
+
+    @property
+    def rollout_size(self) -> int:
+        """Transitions collected per PPO update."""
+        return self.ppo_params.n_steps * self.env_params.num_envs
+
+    @property
+    def num_minibatches(self) -> int:
+        """Minibatches per epoch of an update."""
+        return max(1, self.rollout_size // self.ppo_params.batch_size)
+
+    @property
+    def num_updates(self) -> int:
+        """PPO updates needed to reach total_timesteps (at least one)."""
+        return max(1, -(-int(self.total_timesteps) // self.rollout_size))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class ImitationTrainSessionConfig(TrainSessionConfigBase):
+    env_params: ImitationEnvParams = _doc(ImitationEnvParams(), "Leg imitation environment parameters.")
+
+    @property
+    def substeps(self) -> int:
+        """Physics steps per control step."""
+        return self.env_params.physics_sim_framerate // self.env_params.control_framerate
+
+
+@dataclass
+class ExoImitationTrainSessionConfig(ImitationTrainSessionConfig):
+    """Imitation with an exoskeleton: the policy usually has separate human and exo actors."""
+
+
+@dataclass
+class HumanoidTrainSessionConfig(TrainSessionConfigBase):
+    env_params: HumanoidEnvParams = _doc(
+        HumanoidEnvParams(env_id="humanoid-v0", model_id="humanoid", custom_max_episode_steps=1000),
+        "Humanoid environment parameters.",
+    )
+
+
+@dataclass
+class PointMassTrainSessionConfig(TrainSessionConfigBase):
+    """The cheap point-mass task used to test the trainer."""
+
+    env_params: PointMassEnvParams = _doc(
+        PointMassEnvParams(env_id="pointmass-v0", model_id="pointmass", custom_max_episode_steps=50),
+        "Point-mass environment parameters.",
+    )
+
+
+Config = TrainSessionConfigBase
+
+CONFIG_CLASS_BY_ENV_ID: dict[str, type[TrainSessionConfigBase]] = {
+    "myoAssistLegImitation-v0": ImitationTrainSessionConfig,
+    "myoAssistLegImitationExo-v0": ExoImitationTrainSessionConfig,
+    "humanoid-v0": HumanoidTrainSessionConfig,
+    "pointmass-v0": PointMassTrainSessionConfig,
+}
+
+
+def _did_you_mean(name: str, options: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
