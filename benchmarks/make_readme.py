@@ -56,7 +56,7 @@ COMMANDS = [  # (command, what it measures): the README's first table
     ("`python benchmarks/myoassist_models_parity.py`",
      "every MyoAssist model of a checkout through the MJX-ready edits: MJX (float64) vs CPU MuJoCo over 1 s, 4 "
      "cases; compile time of `jit(mjx.step)`"),
-    ("`python benchmarks/learning_vs_myoassist.py --steps 1000000`",
+    ("`python benchmarks/learning_vs_myoassist.py [--steps 540672] [--backend cpu]`",
      "our trainer on MyoAssist's partial-obs tutorial preset beside MyoAssist's own training curve (episode length "
      "and reward per episode in MyoAssist's logging windows)"),
     ("`python benchmarks/make_readme.py`", "this file, from `benchmarks/results/*.json`"),
@@ -600,6 +600,43 @@ def models_parity_section(d: Json) -> str:
     ])  # fmt: skip
 
 
+# ----------------------------------------------------------------------------- learning curve
+
+
+def published_at(d: Json, step: int, metric: str) -> str:
+    published = d["curves"]["myoassist_published"]
+    return f"{published[metric][published['steps'].index(step)]:.3f}" if step in published["steps"] else "-"
+
+
+def learning_section(d: Json) -> str:
+    s = d["settings"]
+    rows = d["comparison_same_reference"]
+    body = [[f"{r['step']:,}"] + [f"{r[m]['ours']:.3f} / {r[m]['myoassist']:.3f} ({r[m]['relative_difference']:+.1%})"
+                                  for m in ("episode_length", "reward_per_episode")]
+            + [published_at(d, r["step"], "episode_length"), published_at(d, r["step"], "reward_per_episode")]
+            for r in rows]  # fmt: skip
+    verdict = "within" if d["all_within_tolerance"] else "not within"
+    backend = s["overrides"][s["overrides"].index("--config.env_params.physics_backend") + 1]
+    return "\n".join([
+        "### Learning: our trainer vs MyoAssist's trainer, same preset and reference", "",
+        f"`python benchmarks/learning_vs_myoassist.py` -> `results/learning_vs_myoassist.json` and `.png` "
+        f"({d['machine']['date']}, {backend} physics backend). MyoAssist's partial-obs tutorial preset unchanged but "
+        f"for the reference (`recorded/policy_gait_reference.npz`): {s['num_envs']} envs x {s['n_steps']} steps per "
+        f"update, batch {s['batch_size']}, {s['n_epochs']} epochs, "
+        f"{'normalised' if s['normalize_observation'] else 'raw'} observations, {s['actor_output_activation']} "
+        f"actor head, `{s['weight_init']}` init, seed {s['seed']}; {d['env_steps']:,} env steps in "
+        f"{d['wall_s'] / 60:.0f} min. Our log is regrouped into MyoAssist's logging windows (its callback logs "
+        "after rollouts 1, 9, 17, ...). The baseline is MyoAssist's own trainer run on the same preset and "
+        "reference (`recorded/myoassist_training_policy_gait_reference.json`); the published tutorial run (a "
+        "reference that is gone upstream, off-trajectory threshold 0.6) is context.", "",
+        table(["env steps", "episode length: ours / MyoAssist (diff)", "reward per episode: ours / MyoAssist (diff)",
+               "published: length", "published: reward"], body), "",
+        f"Ours is **{verdict} ±{d['tolerance']:.0%}** of MyoAssist's curve at every step its run covers "
+        f"({plural(len(rows), 'point')}).", "",
+        "![learning curves](results/learning_vs_myoassist.png)",
+    ])  # fmt: skip
+
+
 # ----------------------------------------------------------------------------- GPU projection
 
 
@@ -655,6 +692,7 @@ def render(results: Path = RESULTS) -> str:
         ("myoassist_policy_walk", policy_walk_section),
         ("physics_rate", physics_rate_section),
         ("myoassist_models_parity", models_parity_section),
+        ("learning_vs_myoassist", learning_section),
     ]
     for name, section in sections:
         data = load(results, name)
