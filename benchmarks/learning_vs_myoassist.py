@@ -8,6 +8,8 @@ episode length and reward per episode with MyoAssist's trainer run on the same r
 the published tutorial run (trained on a reference that is gone upstream) for context.
 
     python benchmarks/learning_vs_myoassist.py   # 540,672 steps, as far as MyoAssist's run goes
+    python benchmarks/learning_vs_myoassist.py --resume /tmp/learning_vs_myoassist/train_session_<time> \
+        --steps 1000000                          # the same run continued beside the published curve
 
 Writes ``benchmarks/results/learning_vs_myoassist.json`` (rewritten after every update, so a
 long run can be read while it goes) and ``.png``.
@@ -48,6 +50,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None, help="env_params.seed (default: the preset's)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "learning_vs_myoassist")
     parser.add_argument("--results-dir", type=Path, default=Path("/tmp/learning_vs_myoassist"))
+    parser.add_argument("--resume", type=Path, default=None, help="continue this session of an earlier run to --steps")
     return parser.parse_args()
 
 
@@ -103,7 +106,12 @@ def report(args, session_dir: Path, same_ref, published, settings, started: floa
 def main() -> None:
     args = parse_args()
     config_path = args.fixtures / PRESET
-    config = load_config(config_path, preset_overrides(args))
+    if args.resume is not None:
+        session = Session(resume=args.resume, overrides=["--config.total_timesteps", str(args.steps)])
+        config = session.config
+    else:
+        config = load_config(config_path, preset_overrides(args))
+        session = Session(config, results_dir=args.results_dir)
     same_ref = learning_curve.read_myoassist_log(args.fixtures / SAME_REFERENCE_LOG, "MyoAssist, same reference")
     published = learning_curve.read_myoassist_log(args.fixtures / PUBLISHED_SESSION, "MyoAssist published run")
     settings = {
@@ -117,9 +125,12 @@ def main() -> None:
         "actor_output_activation": config.policy_params.custom_policy_params.actor_output_activation,
         "weight_init": config.policy_params.custom_policy_params.weight_init,
         "seed": config.env_params.seed,
+        "resumed_at_env_steps": session.env_steps if args.resume is not None else None,
     }
-    started = time.perf_counter()
-    session = Session(config, results_dir=args.results_dir)
+    out_json = args.out.with_suffix(".json")
+    earlier = json.loads(out_json.read_text()) if args.resume is not None and out_json.is_file() else {}
+    earlier_wall = earlier.get("wall_s", 0.0) if earlier.get("session") == str(session.dir) else 0.0
+    started = time.perf_counter() - earlier_wall  # wall time of the whole run when the earlier part is known
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
     def write(_log) -> None:
