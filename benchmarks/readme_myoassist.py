@@ -296,5 +296,28 @@ def learning_section(d: Json) -> str:
                "published: length", "published: reward"], body), "",
         f"Ours is **{verdict} ±{d['tolerance']:.0%}** of MyoAssist's curve at every step its run covers "
         f"({plural(len(rows), 'point')}).", "",
+        *beyond_myoassist_run(d, rows[-1]["step"] if rows else 0),
         "![learning curves](results/learning_vs_myoassist.png)",
     ])  # fmt: skip
+
+
+def beyond_myoassist_run(d: Json, last_compared: int) -> list[str]:
+    """The part of our run past MyoAssist's same-reference run, beside the published run (context only)."""
+    ours = d["curves"]["ours"]
+    picked = [(i, int(x)) for i, x in enumerate(ours["steps"]) if x > last_compared]
+    if not picked:
+        return []
+    resumed = d["settings"].get("resumed_at_env_steps")
+    how = f" (continued from its checkpoint at {resumed:,} steps with `--resume`)" if resumed else ""
+    body = [
+        [f"{step:,}", f"{ours['episode_length'][i]:.3f}", published_at(d, step, "episode_length"),
+         f"{ours['reward_per_episode'][i]:.3f}", published_at(d, step, "reward_per_episode")]
+        for i, step in picked
+    ]  # fmt: skip
+    return [
+        f"The same run past MyoAssist's same-reference run{how}, beside the published run (another reference "
+        "and threshold, so context rather than a target):",
+        "",
+        table(["env steps", "ours: length", "published: length", "ours: reward", "published: reward"], body),
+        "",
+    ]
