@@ -10,6 +10,8 @@ Rows (each in its own process, so float64 can be switched on per row):
 * ``mjx_ready_cpu``: the same XML through the MJX-ready edits, cpu backend;
 * ``mjx_ready_cpu_solver_100``: the same with MyoAssist's 100/50 solver iterations instead of 4/8;
 * ``mjx_ready_mjx_f32`` / ``mjx_ready_mjx_x64``: the edited model on MJX in float32 / float64;
+* ``mjx_ready_mjx_f32_via_armature``: float32 MJX with armature 0.01 on the via-point slide joints
+  (``env_params.via_point_armature``, docs/models.md, Precision);
 * ``embedded_cpu``: the embedded assist-sim model (no MyoAssist checkout), cpu backend.
 
 Usage: ``python benchmarks/myoassist_policy_walk.py [--fixtures ../shared/myoassist_fixtures]
@@ -34,6 +36,13 @@ ROWS = {
     "mjx_ready_cpu_solver_100": {"backend": "cpu", "edits": True, "x64": False, "myoassist_model": True, "solver": 100},
     "mjx_ready_mjx_f32": {"backend": "mjx", "edits": True, "x64": False, "myoassist_model": True},
     "mjx_ready_mjx_x64": {"backend": "mjx", "edits": True, "x64": True, "myoassist_model": True},
+    "mjx_ready_mjx_f32_via_armature": {
+        "backend": "mjx",
+        "edits": True,
+        "x64": False,
+        "myoassist_model": True,
+        "via_point_armature": 0.01,
+    },
     "embedded_cpu": {"backend": "cpu", "edits": True, "x64": False, "myoassist_model": False},
 }
 SECONDS = 10.0
@@ -51,6 +60,8 @@ def overrides(fixtures: Path, row: dict) -> list[str]:
     ]  # fmt: skip
     if row["myoassist_model"]:
         out += ["--config.env_params.myoassist_root", str(fixtures / "myoassist")]
+    if row.get("via_point_armature"):
+        out += ["--config.env_params.via_point_armature", str(row["via_point_armature"])]
     if row.get("solver"):
         out += ["--config.env_params.solver_iterations", str(row["solver"])]
         out += ["--config.env_params.solver_ls_iterations", str(row["solver"] // 2)]

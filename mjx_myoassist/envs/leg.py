@@ -40,7 +40,7 @@ from mjx_myoassist.envs.reference import (
 )
 from mjx_myoassist.envs.reference import ReferenceError as ReferenceFileError
 from mjx_myoassist.models import EMBEDDED_DIFFERENCES, load_spec, model_id_from_path
-from mjx_myoassist.models.edits import FLOOR_NAME
+from mjx_myoassist.models.edits import FLOOR_NAME, set_via_point_armature
 from mjx_myoassist.models.myoassist import (
     MYOASSIST_MODEL_IDS,
     is_myoassist_model_path,
@@ -188,6 +188,10 @@ class LegImitationEnv(Env):
         else:
             spec = load_spec(self.model_id)
             spec.option.timestep = timestep
+        # env_params.via_point_armature: a config key still to be added (docs/models.md, Precision)
+        via_point_armature = getattr(p, "via_point_armature", 0.0)
+        if via_point_armature:
+            set_via_point_armature(spec, via_point_armature)
         if p.solver_iterations:
             spec.option.iterations = p.solver_iterations
         if p.solver_ls_iterations:

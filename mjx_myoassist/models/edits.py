@@ -17,6 +17,9 @@ assist-sim composition; ``docs/models.md`` lists each edit with its measured eff
 * **Solver** Newton, pyramidal cone, ``SOLVER_ITERATIONS``/``LINESEARCH_ITERATIONS``, warm
   start on (MyoAssist: 100/50, warm start off); chosen by measurement (docs/models.md).
 * **actearly off**: MJX ignores it, so C MuJoCo must too for parity.
+* Optional (not applied by default): :func:`set_via_point_armature` gives the slide joints of
+  the moving via points (1 g bodies) an armature, which MyoAssist's models need to run on MJX in
+  float32 (docs/models.md, Precision).
 * Embedded baseline (no exo): device bodies and the exo motors are deleted; the joints and
   muscles are unchanged, so the observation layout matches the exo model.
 """
@@ -35,6 +38,8 @@ PHYSICS_TIMESTEP = 1.0 / 1200.0
 SOLVER_ITERATIONS = 4
 LINESEARCH_ITERATIONS = 8
 FLOOR_NAME = "floor"
+VIA_POINT_MASS = 0.01  # kg: slide-jointed bodies lighter than this are moving via points (MyoAssist: 1 g)
+VIA_POINT_ARMATURE_F32 = 0.01  # measured: float32 MJX walks with it, cpu gait unchanged (docs/models.md)
 SENSOR_TEXT_PREFIX = "sensor:"
 # contact parameters shared by the foot spheres and the floor
 CONTACT = {"condim": 3, "friction": [1.0, 0.005, 0.0001], "margin": 0.0, "gap": 0.0}
@@ -170,6 +175,28 @@ def make_mjx_ready(spec: mujoco.MjSpec, solver: SolverSettings = SolverSettings(
     _add_floor(spec)
     _set_solver(spec, spec.option.timestep, solver)
     return spec
+
+
+def via_point_joints(model: mujoco.MjModel) -> list[str]:
+    """Names of the slide joints of moving via points (bodies lighter than ``VIA_POINT_MASS``)."""
+    return [
+        model.joint(j).name
+        for j in range(model.njnt)
+        if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_SLIDE and model.body_mass[model.jnt_bodyid[j]] < VIA_POINT_MASS
+    ]
+
+
+def set_via_point_armature(spec: mujoco.MjSpec, armature: float) -> list[str]:
+    """Sets the armature of the via-point slide joints (only those) in place; returns their names.
+
+    MyoAssist's via points are 1 g bodies whose slide joints are held by equality couplings
+    against kN muscle forces; in float32 MJX the constraint solve loses them (NaN, falls).
+    An armature of ``VIA_POINT_ARMATURE_F32`` adds inertia along those joints only.
+    """
+    names = via_point_joints(spec.compile())
+    for name in names:
+        spec.joint(name).armature = armature
+    return names
 
 
 def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
