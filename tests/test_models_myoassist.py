@@ -10,9 +10,9 @@ import pytest
 from mujoco import mjx
 
 from mjx_myoassist.config import ImitationEnvParams, find_path, load_config, model_search_dirs
-from mjx_myoassist.models import load_model, load_original
+from mjx_myoassist.models import load_model, load_original, load_spec
 from mjx_myoassist.models.contacts import foot_spheres
-from mjx_myoassist.models.edits import FLOOR_NAME, sensor_targets
+from mjx_myoassist.models.edits import FLOOR_NAME, sensor_targets, set_via_point_armature
 from mjx_myoassist.models.myoassist import (
     MYOASSIST_MODEL_IDS,
     MyoAssistModelError,
@@ -108,3 +108,13 @@ def test_3d_model_gets_medial_and_lateral_rows(root):
     spheres = [s for s in foot_spheres(load_original("myoleg26_tutorial", root)) if s.source_geom == "calcn_r_geom_1"]
     lateral = np.array([s.pos[2] for s in spheres])  # z is the lateral axis of the y-up foot frame
     assert lateral.max() - lateral.min() > 0.03
+
+
+def test_via_point_armature_touches_only_the_via_point_slide_joints(root):
+    spec = load_spec("myoleg22_2d_tutorial", root)
+    names = set_via_point_armature(spec, 0.01)
+    model = spec.compile()
+    armed = {model.joint(j).name for j in range(model.njnt) if model.dof_armature[model.jnt_dofadr[j]] == 0.01}
+    assert armed == set(names) and len(names) == 24  # 2 x (semimem 2, rect_fem 2, vasti 2, gastroc 3, psoas 3)
+    assert not any(n.startswith(("knee_", "pelvis_")) for n in names)
+    assert np.all(model.body_mass[[model.joint(n).bodyid[0] for n in names]] < 0.01)
