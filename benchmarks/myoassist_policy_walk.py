@@ -12,6 +12,7 @@ Rows (each in its own process, so float64 can be switched on per row):
 * ``mjx_ready_mjx_f32`` / ``mjx_ready_mjx_x64``: the edited model on MJX in float32 / float64;
 * ``mjx_ready_mjx_f32_via_armature``: float32 MJX with armature 0.01 on the via-point slide joints
   (``env_params.via_point_armature``, docs/models.md, Precision);
+* ``mjx_ready_warp_f32``: the edited model on MuJoCo Warp (float32, no armature; slow on a CPU);
 * ``embedded_cpu``: the embedded assist-sim model (no MyoAssist checkout), cpu backend.
 
 Usage: ``python benchmarks/myoassist_policy_walk.py [--fixtures ../shared/myoassist_fixtures]
@@ -43,6 +44,7 @@ ROWS = {
         "myoassist_model": True,
         "via_point_armature": 0.01,
     },
+    "mjx_ready_warp_f32": {"backend": "warp", "edits": True, "x64": False, "myoassist_model": True},
     "embedded_cpu": {"backend": "cpu", "edits": True, "x64": False, "myoassist_model": False},
 }
 SECONDS = 10.0
