@@ -6,6 +6,8 @@ partial-obs policy (fixtures ``recorded/``).
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 from mjx_myoassist.config import ConfigError, load_config
 from mjx_myoassist.envs import make
 from mjx_myoassist.envs.leg import trunk_quaternion
+from mjx_myoassist.models.edits import via_point_joints
 from tests.conftest import fixture_path
 
 PRESET = "imitation_tutorial_22_separated_net_partial_obs.json"
@@ -77,6 +80,28 @@ def test_trunk_is_leaned_as_myoassist_does():
 def test_original_contacts_need_the_cpu_backend():
     with pytest.raises(ConfigError, match="physics_backend to 'cpu'"):
         myoassist_env(edits=False, backend="mjx")
+
+
+def test_float32_mjx_names_the_via_point_fix_and_the_armature_is_applied():
+    x64 = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", False)  # the warning is about float32 MJX
+    try:
+        with pytest.warns(UserWarning, match="via_point_armature 0.01"):
+            plain = myoassist_env(edits=True, backend="mjx")
+        config = load_config(
+            fixture_path(PRESET), [*myoassist_overrides(True, "mjx"), "--config.env_params.via_point_armature", "0.01"]
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            heavier = make(config)
+    finally:
+        jax.config.update("jax_enable_x64", x64)
+    assert not [w for w in caught if "via-point" in str(w.message)]
+    via = [heavier.model.joint(name).dofadr[0] for name in via_point_joints(heavier.model)]
+    assert len(via) == 24 and np.all(heavier.model.dof_armature[via] == 0.01)
+    assert np.all(plain.model.dof_armature[via] <= 1e-5)  # MyoAssist's own
+    others = np.setdiff1d(np.arange(heavier.model.nv), via)
+    np.testing.assert_array_equal(heavier.model.dof_armature[others], plain.model.dof_armature[others])
 
 
 def test_missing_model_file_falls_back_to_the_embedded_model(tmp_path, monkeypatch):

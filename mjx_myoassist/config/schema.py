@@ -112,7 +112,9 @@ class EnvParams:
     physics_precision: str = _doc(
         "float32",
         "Precision of MJX physics: 'float64' switches JAX to 64-bit (jax_enable_x64) for the whole run, as CPU "
-        "MuJoCo computes; MyoAssist's own models need it on MJX (docs/models.md). The cpu backend is always float64.",
+        "MuJoCo computes. MyoAssist's own models on MJX need float64 or, in float32, via_point_armature 0.01 "
+        "(docs/models.md, Precision); the warp backend runs them in float32 as they are. The cpu backend is always "
+        "float64.",
     )
 
 
@@ -123,6 +125,12 @@ class ImitationEnvParams(EnvParams):
         0.2, "Episode terminates when any imitated joint is further than this from the reference."
     )
     flag_random_ref_index: bool = _doc(True, "Start each episode at a random reference index in [0, 0.8 L).")
+    via_point_armature: float = _doc(
+        0.0,
+        "Armature (kg) on the slide joints of MyoAssist's 1 g via-point bodies; 0 = MyoAssist's model as it is. "
+        "0.01 lets MyoAssist's models run on float32 MJX (its published policy walks 5/5 there, and its cpu gait "
+        "is unchanged: docs/models.md, Precision).",
+    )
     min_target_velocity: float = _doc(1.25, "Lowest target walking speed (m/s).")
     max_target_velocity: float = _doc(1.25, "Highest target walking speed (m/s).")
     min_target_velocity_period: float = _doc(2.0, "Shortest period of target speed changes (s).")

@@ -81,6 +81,7 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (EnvParams, "solver_ls_iterations"): _NON_NEGATIVE,
     (EnvParams, "integrator"): _one_of(INTEGRATORS),
     (ImitationEnvParams, "out_of_trajectory_threshold"): _POSITIVE,
+    (ImitationEnvParams, "via_point_armature"): _NON_NEGATIVE,
     (ImitationEnvParams, "min_target_velocity"): _NON_NEGATIVE,
     (ImitationEnvParams, "min_target_velocity_period"): _POSITIVE,
     (ImitationEnvParams, "velocity_mode"): _one_of(TRAINING_VELOCITY_MODES),

@@ -40,7 +40,7 @@ from mjx_myoassist.envs.reference import (
 )
 from mjx_myoassist.envs.reference import ReferenceError as ReferenceFileError
 from mjx_myoassist.models import EMBEDDED_DIFFERENCES, load_spec, model_id_from_path
-from mjx_myoassist.models.edits import FLOOR_NAME, set_via_point_armature
+from mjx_myoassist.models.edits import FLOOR_NAME, set_via_point_armature, via_point_joints
 from mjx_myoassist.models.myoassist import (
     MYOASSIST_MODEL_IDS,
     is_myoassist_model_path,
@@ -128,6 +128,7 @@ class LegImitationEnv(Env):
                 "env_params.mjx_ready_edits is false (MyoAssist's original mesh contacts), which MJX cannot run: "
                 "set env_params.physics_backend to 'cpu', or mjx_ready_edits to true."
             )
+        self._warn_float32_via_points(model, backend_factory)
         self.backend = backend_factory(model, config.substeps, (PELVIS_BODY,))
 
         jnt_qpos = lambda ids: np.asarray(model.jnt_qposadr[ids], dtype=np.int32)  # noqa: E731
@@ -188,10 +189,8 @@ class LegImitationEnv(Env):
         else:
             spec = load_spec(self.model_id)
             spec.option.timestep = timestep
-        # env_params.via_point_armature: a config key still to be added (docs/models.md, Precision)
-        via_point_armature = getattr(p, "via_point_armature", 0.0)
-        if via_point_armature:
-            set_via_point_armature(spec, via_point_armature)
+        if p.via_point_armature:
+            set_via_point_armature(spec, p.via_point_armature)
         if p.solver_iterations:
             spec.option.iterations = p.solver_iterations
         if p.solver_ls_iterations:
@@ -199,6 +198,19 @@ class LegImitationEnv(Env):
         if p.integrator:
             spec.option.integrator = getattr(mujoco.mjtIntegrator, f"mjINT_{p.integrator.upper()}")
         return spec
+
+    def _warn_float32_via_points(self, model: mujoco.MjModel, backend_factory) -> None:
+        """MyoAssist's 1 g via points lose their dynamics in float32 MJX (docs/models.md, Precision)."""
+        on_mjx_jax = getattr(backend_factory, "func", backend_factory) is MjxBackend
+        float32 = not jax.config.jax_enable_x64
+        measured = self.model_file is not None  # MyoAssist's own model file (the embedded one was not measured)
+        if measured and on_mjx_jax and float32 and not self.params.via_point_armature and via_point_joints(model):
+            warnings.warn(
+                f"{len(via_point_joints(model))} via-point bodies of 1 g in this MyoAssist model lose their dynamics "
+                "in float32 MJX (its published policy falls there): set env_params.via_point_armature 0.01, or "
+                "physics_precision float64, or physics_backend warp (docs/models.md, Precision).",
+                stacklevel=3,
+            )
 
     def _build_model(self, p) -> mujoco.MjModel:
         """The model with this config's trunk angle and, unless flat, the terrain strip."""
