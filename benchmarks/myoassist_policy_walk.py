@@ -16,7 +16,8 @@ Rows (each in its own process, so float64 can be switched on per row):
 * ``embedded_cpu``: the embedded assist-sim model (no MyoAssist checkout), cpu backend.
 
 Usage: ``python benchmarks/myoassist_policy_walk.py [--fixtures ../shared/myoassist_fixtures]
-[--rows ...] [--episodes 5]``; writes ``benchmarks/results/myoassist_policy_walk.json``.
+[--rows ...] [--episodes 5] [--no-cost]``; writes ``benchmarks/results/myoassist_policy_walk.json``
+(rows not run again keep their earlier results; each row records its ``measured_at``).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+RESULT_FILE = RESULTS / "myoassist_policy_walk.json"
 SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
 ROWS = {
     "original_contacts_cpu": {"backend": "cpu", "edits": False, "x64": False, "myoassist_model": True},
@@ -129,6 +132,12 @@ def run_row(name: str, fixtures: Path, episodes: int) -> dict:
     }
 
 
+def measured_at() -> str:
+    """The checkout's commit and today's date (rows of one results file can come from different runs)."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS)
+    return f"commit {commit.stdout.strip() or 'unknown'}, {date.today().isoformat()}"
+
+
 def myoassist_reference(fixtures: Path) -> dict:
     runs = json.loads((fixtures / "recorded/results_partial_obs_eval.json").read_text())
     distances = [r["pelvis_tx_distance_m"] for r in runs]
@@ -154,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.one_row:
         print(json.dumps(run_row(args.one_row, fixtures, args.episodes)))
         return 0
-    results = {"myoassist": myoassist_reference(fixtures), "rows": {}, "physics_cost_c_one_thread": {}}
+    earlier = json.loads(RESULT_FILE.read_text()) if RESULT_FILE.is_file() else {}
+    results = {
+        "myoassist": myoassist_reference(fixtures),
+        "rows": earlier.get("rows", {}),  # rows not run again keep their results and measured_at
+        "physics_cost_c_one_thread": {} if not args.no_cost else earlier.get("physics_cost_c_one_thread", {}),
+        "physics_cost_measured_at": measured_at() if not args.no_cost else earlier.get("physics_cost_measured_at"),
+    }
     for name in () if args.no_cost else ("original_contacts_cpu", "mjx_ready_cpu", "mjx_ready_cpu_solver_100"):
         results["physics_cost_c_one_thread"][name] = physics_cost(fixtures, name)
         print(f"{name:24s} C cost {results['physics_cost_c_one_thread'][name]['ms_per_control_step']:.1f} ms/step")
@@ -173,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         if out.returncode:
             results["rows"][name] = {"row": name, "error": out.stderr.strip().splitlines()[-6:]}
         else:
-            results["rows"][name] = json.loads(out.stdout.strip().splitlines()[-1])
+            results["rows"][name] = {**json.loads(out.stdout.strip().splitlines()[-1]), "measured_at": measured_at()}
         r = results["rows"][name]
         summary = (
             r.get("error")
@@ -184,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     span = f"{ref['distance_min']:.2f}-{ref['distance_max']:.2f} m"
     print(f"{'myoassist (recorded)':24s} {ref['walked_full_10s']}/5 walked 10 s, {span}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "myoassist_policy_walk.json").write_text(json.dumps(results, indent=1))
+    RESULT_FILE.write_text(json.dumps(results, indent=1))
     return 0
 
 

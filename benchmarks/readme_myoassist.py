@@ -14,6 +14,8 @@ WALK_ROWS = {
     "mjx_ready_cpu_solver_100": "MJX-ready edits with MyoAssist's 100/50 solver iterations, cpu backend",
     "mjx_ready_mjx_x64": "MJX-ready edits, MJX float64 (`physics_precision: float64`)",
     "mjx_ready_mjx_f32": "MJX-ready edits, MJX float32",
+    "mjx_ready_mjx_f32_via_armature": "MJX-ready edits, MJX float32, `via_point_armature: 0.01`",
+    "mjx_ready_warp_f32": "MJX-ready edits, MuJoCo Warp (float32; Warp's CPU device here)",
     "embedded_cpu": "embedded assist-sim model (no MyoAssist checkout), cpu backend",
 }
 END_WORDS = {"fell": "fall", "numerical_fault": "numerical fault"}
@@ -73,7 +75,10 @@ def policy_walk_section(d: Json) -> str:
         out += [f"C MuJoCo, one thread, ms per control step (40 substeps) from each of MyoAssist's recorded gait "
                 f"states, best of {join_and(sorted(map(str, passes)))} passes ({d.get('physics_cost_measured_at')}): "
                 f"{cost_text}.", ""]  # fmt: skip
-    out.append("Float32 MJX fails on MyoAssist's model because of its 1 g via-point bodies (`docs/models.md`).")
+    out.append(
+        "Plain float32 MJX fails on MyoAssist's model because of its 1 g via-point bodies; armature on "
+        "their joints or the Warp backend fixes it (`docs/models.md`, Precision)."
+    )
     return "\n".join(out)
 
 
