@@ -7,16 +7,20 @@ excitation and exo torque; 30 control steps of 40 substeps) in its own process, 
 the compile of one jitted ``mjx.step`` of the TUTORIAL model (float32, the training precision).
 
 Usage: ``python benchmarks/myoassist_models_parity.py [--root ../shared/myoassist_fixtures/myoassist]
-[--models ID ...]``; writes ``benchmarks/results/myoassist_models_parity.json``.
+[--models ID ...] [--no-compile-time]``; writes ``benchmarks/results/myoassist_models_parity.json`` (models
+not run again, and the compile time when not timed again, keep their earlier results; ``--models`` with no
+id times the compile only).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -52,19 +56,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default_root = Path(__file__).resolve().parents[2] / "shared/myoassist_fixtures/myoassist"
     parser.add_argument("--root", type=Path, default=default_root)
-    parser.add_argument("--models", nargs="+", choices=MYOASSIST_MODEL_IDS, default=list(MYOASSIST_MODEL_IDS))
+    parser.add_argument("--models", nargs="*", choices=MYOASSIST_MODEL_IDS, default=list(MYOASSIST_MODEL_IDS))
     parser.add_argument("--no-compile-time", action="store_true", help="skip the jit(mjx.step) compile timing")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    results: dict = {"root": str(root), "models": {}}
     out_file = RESULTS / "myoassist_models_parity.json"
+    earlier = json.loads(out_file.read_text()) if out_file.is_file() else {}
+    results: dict = {**earlier, "root": str(root), "models": earlier.get("models", {})}
     RESULTS.mkdir(exist_ok=True)
     if not args.no_compile_time:
+        load = os.getloadavg()[0]
         compile_s = step_compile_seconds(COMPILE_MODEL, root)
         results["step_compile_s"] = {COMPILE_MODEL: compile_s}
+        results["step_compile_measured"] = {"date": date.today().isoformat(), "load_average_1min_before": load}
         print(f"jit(mjx.step) compile, {COMPILE_MODEL}: {compile_s:.1f} s", flush=True)
     for model_id in args.models:
-        row = parity(model_id, root)
+        row = {**parity(model_id, root), "date": date.today().isoformat()}
         results["models"][model_id] = row
         text = row.get("error") or " ".join(f"{k} {v:.1e}" for k, v in row["worst_over_cases"].items())
         print(f"{model_id:22s} {text}", flush=True)
