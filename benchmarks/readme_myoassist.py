@@ -232,6 +232,11 @@ UNLOADABLE = ("hmedi", "osl_a")  # their fixtures miss a mesh upstream (tests/te
 CASE_NAMES = {"airborne_excited": "airborne", "standing_excited_exo": "exo"}
 
 
+def compile_conditions(d: Json) -> str:
+    at = d.get("step_compile_measured")
+    return f" ({at['date']}, 1-min load average {at['load_average_1min_before']:.1f} before it)" if at else ""
+
+
 def models_parity_section(d: Json) -> str:
     from mjx_myoassist.models.myoassist import MYOASSIST_MODEL_IDS
     from mjx_myoassist.models.parity import CONTROL_STEPS, REPORT_STEPS, SUBSTEPS
@@ -254,7 +259,8 @@ def models_parity_section(d: Json) -> str:
             if missing else "")  # fmt: skip
     compile_text = ("This run did not time the `jit(mjx.step)` compile (`--no-compile-time`)."
                     if "step_compile_s" not in d else "`jit(mjx.step)` compile (one world, float32, no cache): "
-                    + ", ".join(f"`{k}` {v:.1f} s" for k, v in d["step_compile_s"].items()) + ".")  # fmt: skip
+                    + ", ".join(f"`{k}` {v:.1f} s" for k, v in d["step_compile_s"].items())
+                    + compile_conditions(d) + ".")  # fmt: skip
     return "\n".join([
         "### Every MyoAssist model: MJX (float64) vs CPU MuJoCo", "",
         f"`python benchmarks/myoassist_models_parity.py` -> `results/myoassist_models_parity.json` ({held}{gone}). "
