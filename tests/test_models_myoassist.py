@@ -111,9 +111,10 @@ def test_3d_model_gets_medial_and_lateral_rows(root):
 
 
 def test_via_point_armature_touches_only_the_via_point_slide_joints(root):
-    spec = load_spec("myoleg22_2d_tutorial", root)
-    names = set_via_point_armature(spec, 0.01)
-    model = spec.compile()
+    model = load_spec("myoleg22_2d_tutorial", root).compile()
+    invweight0 = model.dof_invweight0.copy()
+    names = set_via_point_armature(model, 0.01)
+    np.testing.assert_array_equal(model.dof_invweight0, invweight0)  # compile-time constraint scaling kept
     armed = {model.joint(j).name for j in range(model.njnt) if model.dof_armature[model.jnt_dofadr[j]] == 0.01}
     assert armed == set(names) and len(names) == 24  # 2 x (semimem 2, rect_fem 2, vasti 2, gastroc 3, psoas 3)
     assert not any(n.startswith(("knee_", "pelvis_")) for n in names)

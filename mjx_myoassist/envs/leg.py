@@ -189,8 +189,6 @@ class LegImitationEnv(Env):
         else:
             spec = load_spec(self.model_id)
             spec.option.timestep = timestep
-        if p.via_point_armature:
-            set_via_point_armature(spec, p.via_point_armature)
         if p.solver_iterations:
             spec.option.iterations = p.solver_iterations
         if p.solver_ls_iterations:
@@ -233,7 +231,10 @@ class LegImitationEnv(Env):
             floor = next(g for g in spec.geoms if g.name == FLOOR_NAME)
             floor.pos = [0, 0, terrain.floor_height(heights)]  # under the strip; catches walkers beyond its ends
             terrain.add_height_field(spec, heights)
-        return spec.compile()
+        model = spec.compile()
+        if p.via_point_armature:
+            set_via_point_armature(model, p.via_point_armature)
+        return model
 
     def _sensor_index(self, keys: list[str]) -> np.ndarray:
         names = self.backend.touch_names

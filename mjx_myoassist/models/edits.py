@@ -186,16 +186,19 @@ def via_point_joints(model: mujoco.MjModel) -> list[str]:
     ]
 
 
-def set_via_point_armature(spec: mujoco.MjSpec, armature: float) -> list[str]:
-    """Sets the armature of the via-point slide joints (only those) in place; returns their names.
+def set_via_point_armature(model: mujoco.MjModel, armature: float) -> list[str]:
+    """Sets the armature of the via-point slide joints (only those) of a compiled model; returns their names.
 
     MyoAssist's via points are 1 g bodies whose slide joints are held by equality couplings
     against kN muscle forces; in float32 MJX the constraint solve loses them (NaN, falls).
-    An armature of ``VIA_POINT_ARMATURE_F32`` adds inertia along those joints only.
+    An armature of ``VIA_POINT_ARMATURE_F32`` adds inertia along those joints only.  It is set
+    on the compiled model, so the constraint scaling computed at compile time (``dof_invweight0``)
+    stays MyoAssist's: set in the spec before compiling, the published policy falls within 30
+    steps on float32 MJX (measured, docs/models.md).
     """
-    names = via_point_joints(spec.compile())
+    names = via_point_joints(model)
     for name in names:
-        spec.joint(name).armature = armature
+        model.dof_armature[model.joint(name).dofadr[0]] = armature
     return names
 
 
