@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         results["step_compile_s"] = {COMPILE_MODEL: compile_s}
         results["step_compile_measured"] = {"date": date.today().isoformat(), "load_average_1min_before": load}
         print(f"jit(mjx.step) compile, {COMPILE_MODEL}: {compile_s:.1f} s", flush=True)
+        out_file.write_text(json.dumps(results, indent=1))
     for model_id in args.models:
         row = {**parity(model_id, root), "date": date.today().isoformat()}
         results["models"][model_id] = row
