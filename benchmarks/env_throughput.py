@@ -117,8 +117,11 @@ def bench_env(backend: str, batch: int, steps: int, repeats: int, config: str = 
     }
 
 
-def run_row(backend: str, batch: int, args: argparse.Namespace, config: str = CONFIG) -> dict[str, Any]:
-    """``bench_env`` in a fresh process (own compile, own memory peak); a failed row keeps its error."""
+def run_row(backend: str, batch: int, args: argparse.Namespace, config: str | None = None) -> dict[str, Any]:
+    """``bench_env`` in a fresh process (own compile, own memory peak); a failed row keeps its error.
+
+    ``config`` defaults to ``--config`` (the leg-exo test preset unless given)."""
+    config = config or args.config
     cmd = [sys.executable, __file__, "--row", backend, str(batch), "--config", config, "--steps", str(args.steps),
            "--repeats", str(args.repeats)] + (["--cold-compile"] if args.cold_compile else [])  # fmt: skip
     return run_child(cmd, args.row_timeout, {"backend": backend, "batch": batch, "config": config})

@@ -23,6 +23,7 @@ from readme_format import Json, table  # noqa: E402
 from readme_myoassist import (  # noqa: E402
     learning_section,
     models_parity_section,
+    physics_rate_cost_section,
     physics_rate_section,
     policy_walk_section,
 )
@@ -55,6 +56,8 @@ COMMANDS = [  # (command, what it measures): the README's first table
     ("`python benchmarks/physics_rate.py [--rows ...] [--episodes 5]`",
      "MyoAssist's tutorial policy at 1200 Hz physics vs lower rates and other integrators (cpu backend): falls, "
      "distance, joint-angle and foot-force RMS vs 1200 Hz, one-step integration error, C cost per control step"),
+    ("`python benchmarks/physics_rate_cost.py`",
+     "env control steps/s of the cpu and mjx backends at 1200 Hz and 600 Hz physics, in one run"),
     ("`python benchmarks/myoassist_policy_walk.py`",
      "MyoAssist's published tutorial policy (SB3 zip, imported) on MyoAssist's TUTORIAL model here: 5 deterministic "
      "10 s episodes per backend/contact/precision row vs MyoAssist's own recorded runs; C cost per control step"),
@@ -87,6 +90,7 @@ def render(results: Path = RESULTS) -> str:
         ("train_vs_sb3", sb3_section),
         ("myoassist_policy_walk", policy_walk_section),
         ("physics_rate", physics_rate_section),
+        ("physics_rate_backend_cost", physics_rate_cost_section),
         ("myoassist_models_parity", models_parity_section),
         ("learning_vs_myoassist", learning_section),
     ]

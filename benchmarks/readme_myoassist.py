@@ -220,10 +220,25 @@ def physics_rate_section(d: Json) -> str:
         "",
     ]  # fmt: skip
     out += [f"- {b}" for b in physics_rate_bullets(rows, ref_key, s["control_hz"])]
-    out += [f"- Only the {s['backend']} backend was measured here, not the MJX or Warp cost of each rate.", "",
+    out += [f"- The gait was measured on the {s['backend']} backend only.", "",
             "600 Hz Euler is offered as an option (`env_params.physics_sim_framerate: 600`, docs/models.md); "
             "MyoAssist's 1200 Hz stays the default."]  # fmt: skip
     return "\n".join(out)
+
+
+def physics_rate_cost_section(d: Json) -> str:
+    """Env stepping cost per backend at 1200 Hz and 600 Hz (results/physics_rate_backend_cost.json)."""
+    body = []
+    for slow in d["rows"]["1200"]:
+        fast = next(r for r in d["rows"]["600"] if r["backend"] == slow["backend"])
+        body.append([slow["backend"], f"{slow['steps_per_s']:.0f}", f"{fast['steps_per_s']:.0f}",
+                     f"{d['speedup_600_vs_1200'][slow['backend']]:.2f}"])  # fmt: skip
+    return "\n".join([
+        "Backend cost of the 600 Hz option (`python benchmarks/physics_rate_cost.py` -> "
+        "`results/physics_rate_backend_cost.json`): env control steps/s of the leg-exo test preset at "
+        f"{d['batch']} envs, training-style stepping, median of 3, both rates in one run:", "",
+        table(["backend", "1200 Hz (40 substeps)", "600 Hz (20 substeps)", "600 / 1200 Hz"], body),
+    ])  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- models parity
