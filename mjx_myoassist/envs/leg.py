@@ -202,9 +202,12 @@ class LegImitationEnv(Env):
         on_mjx_jax = getattr(backend_factory, "func", backend_factory) is MjxBackend
         float32 = not jax.config.jax_enable_x64
         measured = self.model_file is not None  # MyoAssist's own model file (the embedded one was not measured)
-        if measured and on_mjx_jax and float32 and not self.params.via_point_armature and via_point_joints(model):
+        if not (measured and on_mjx_jax and float32 and not self.params.via_point_armature):
+            return
+        joints = via_point_joints(model)
+        if joints:
             warnings.warn(
-                f"{len(via_point_joints(model))} via-point bodies of 1 g in this MyoAssist model lose their dynamics "
+                f"{len(joints)} via-point bodies of 1 g in this MyoAssist model lose their dynamics "
                 "in float32 MJX (its published policy falls there): set env_params.via_point_armature 0.01, or "
                 "physics_precision float64, or physics_backend warp (docs/models.md, Precision).",
                 stacklevel=3,
