@@ -273,6 +273,57 @@ def without_trajectory_termination(config: TrainSessionConfigBase) -> TrainSessi
     return dataclasses.replace(config, env_params=env)
 
 
+def walk_test_config(config: TrainSessionConfigBase, keep_trajectory_termination: bool = False):
+    """The config a stored policy is evaluated under: no time limit of the env's own (the rollout's length is
+    the limit), flat ground, and (unless kept) no off-trajectory termination."""
+    cfg = config if keep_trajectory_termination else without_trajectory_termination(config)
+    env = dataclasses.replace(cfg.env_params, custom_max_episode_steps=NO_TIME_LIMIT)
+    if getattr(env, "terrain_type", "flat") != "flat":
+        env = dataclasses.replace(env, terrain_type="flat", terrain_params="")
+    return dataclasses.replace(cfg, env_params=env)
+
+
+def with_episodes(config: TrainSessionConfigBase, episodes: int, seconds: float, dt: float):
+    """The config with one evaluation entry: ``episodes`` envs of ``seconds`` (control steps of ``dt``)."""
+    entry = EvaluateParams(num_timesteps=max(1, round(seconds / dt)), num_envs=episodes)
+    return dataclasses.replace(config, evaluate_param_list=[entry])
+
+
+def walk_summary(rows: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """The walk test's figures from :func:`episode_rows`: the fraction of episodes that lasted ``seconds``,
+    distance and speed (mean, min), and whether every episode walked."""
+    lasted = [r["seconds"] >= seconds - 1e-6 for r in rows]
+    summary: dict[str, Any] = {"episodes": len(rows), "seconds": seconds,
+                               "fraction": sum(lasted) / len(rows), "all_walked": all(lasted)}  # fmt: skip
+    if "distance" in rows[0]:
+        distances = [r["distance"] for r in rows]
+        speeds = [r["mean_speed"] for r in rows]
+        summary.update(distance_mean=float(np.mean(distances)), distance_min=float(np.min(distances)),
+                       speed_mean=float(np.mean(speeds)))  # fmt: skip
+    summary["rows"] = rows
+    return summary
+
+
+class WalkTest:
+    """The walk test run during training: ``episodes`` deterministic episodes of ``seconds`` from random
+    reference starts, flat ground, the config's target speed, off-trajectory termination off (as
+    ``python -m mjx_myoassist.evaluate``). Compiled once; the same starts every time (``seed``)."""
+
+    def __init__(self, config: TrainSessionConfigBase, layout: networks.NetworkLayout, episodes: int,
+                 seconds: float, dt: float):  # fmt: skip
+        self.seconds = seconds
+        self.evaluator = Evaluator(with_episodes(walk_test_config(config), episodes, seconds, dt), layout)
+
+    def run(self, params: Any, stats: RunningStats, seed: int = 0) -> dict[str, Any]:
+        """:func:`walk_summary` of one batch of episodes."""
+        return walk_summary(self.evaluator.episodes(params, stats, seed), self.seconds)
+
+
+def walk_score(walk: dict[str, Any]) -> tuple[float, float]:
+    """Orders walk tests: more episodes that lasted, then a longer mean distance."""
+    return walk["fraction"], walk.get("distance_mean", 0.0)
+
+
 def evaluate_policy(
     path: Union[str, Path],
     *,
@@ -295,13 +346,9 @@ def evaluate_policy(
         raise ConfigError(f"Need at least one episode and a positive duration; got {episodes} episodes, {seconds} s.")
     backend_override = ["--config.env_params.physics_backend", backend] if backend else []
     trained = load_trained(path, config, [*overrides, *backend_override])
-    cfg = trained.config if keep_trajectory_termination else without_trajectory_termination(trained.config)
-    cfg = dataclasses.replace(
-        cfg, env_params=dataclasses.replace(cfg.env_params, custom_max_episode_steps=NO_TIME_LIMIT)
-    )
+    cfg = walk_test_config(trained.config, keep_trajectory_termination)
     env = make(cfg, trained.base_dir)
-    steps = max(1, round(seconds / env.dt))
-    cfg = dataclasses.replace(cfg, evaluate_param_list=[EvaluateParams(num_timesteps=steps, num_envs=episodes)])
+    cfg = with_episodes(cfg, episodes, seconds, env.dt)
     return Evaluator(cfg, trained.layout, env).episodes(trained.params, trained.stats, seed)
 
 

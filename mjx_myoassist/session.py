@@ -33,11 +33,12 @@ import numpy as np
 from tqdm import tqdm
 
 from mjx_myoassist.config import ConfigError, TrainSessionConfigBase, apply_overrides, config_from_dict
-from mjx_myoassist.evaluate import Evaluator
+from mjx_myoassist.evaluate import Evaluator, WalkTest, walk_score
 from mjx_myoassist.ppo import checkpoint, sb3_import
 from mjx_myoassist.ppo.train import PARAMS_FINITE, Trainer, TrainingDiverged, merge_metrics, nonfinite
 
 CONFIG_FILE, LOG_FILE, EVAL_FILE = "session_config.json", "train_log.json", "evaluations.json"
+FIRST_WALK_FILE = "first_walk.json"  # the first evaluation in which every walk-test episode lasted
 TMP_TAG = ".tmp-"  # files and checkpoint folders being written are named <name>.tmp-<pid>
 
 # Keys (and sections) a resume may override: they change neither the saved state's shapes nor the task.
@@ -210,6 +211,28 @@ def _mean_return(evaluation: dict[str, Any]) -> float:
     return sum(row["return"] for row in evaluation["entries"]) / max(len(evaluation["entries"]), 1)
 
 
+def evaluation_score(evaluation: dict[str, Any]) -> tuple[float, ...]:
+    """How evaluations rank for the best checkpoint: the walk test first (when it ran), then mean return."""
+    walk = evaluation.get("walk")
+    return (*(walk_score(walk) if walk else ()), _mean_return(evaluation))
+
+
+def walk_log_fields(walk: dict[str, Any]) -> dict[str, float]:
+    """The walk test's figures as log scalars (train_log.json, TensorBoard)."""
+    keys = ("fraction", "distance_mean", "distance_min", "speed_mean")
+    return {f"walk/{k}": float(walk[k]) for k in keys if k in walk}
+
+
+def progress_text(entry: dict[str, float]) -> str:
+    """The progress bar's postfix: return, episode length (control steps), steps/s, and the walk test."""
+    text = f"ret={entry['episode/return']:.2f} len={entry['episode/length']:.1f} sps={entry['sps']:.0f}"
+    if "walk/fraction" in entry:
+        text += f" walk={entry['walk/fraction']:.0%}"
+        if "walk/distance_mean" in entry:
+            text += f" {entry['walk/distance_mean']:.1f}m"
+    return text
+
+
 class Session:
     """Runs (or resumes) training for a config and keeps its folder up to date.
 
@@ -246,7 +269,15 @@ class Session:
         self.evaluations: list[dict[str, Any]] = []
         self._pending: list[dict[str, float]] = []  # metrics of the updates since the last log entry
         self._evaluator: Optional[Evaluator] = None
+        self._walk_test: Optional[WalkTest] = None
+        self._walk_fields: dict[str, float] = {}  # the latest walk test's figures, for the next log entry
         self.state = self._resume(overrides) if resume is not None else self._initial_state()
+        last = self.log[-1] if self.log else {}
+        self.wall_s = float(last.get("wall_s", 0.0))  # training wall time of the session, compile excluded
+        self.compile_s = float(last.get("compile_s_total", 0.0))  # compile time of the session, all runs
+        self.first_walk: Optional[dict[str, Any]] = self._read_first_walk()
+        self._window = (time.perf_counter(), 0)  # (start, env steps) of the current log window
+        self._clock = time.perf_counter()  # when self.wall_s was last brought up to date
 
     def _restore(self, ckpt: Path):
         try:
@@ -287,6 +318,24 @@ class Session:
             return self.trainer.init(params=params, normalizer=normalizer)
         return self.trainer.init()
 
+    def _read_first_walk(self) -> Optional[dict[str, Any]]:
+        path = self.dir / FIRST_WALK_FILE
+        if not path.is_file():
+            return None
+        first = json.loads(path.read_text())
+        if first["step"] > self.env_steps:  # a resume from an older checkpoint forgets a later first walk
+            if self.main:
+                path.unlink()
+            return None
+        return first
+
+    def _tick(self) -> float:
+        """Adds the wall time since the last call to :attr:`wall_s`; returns it."""
+        now = time.perf_counter()
+        self.wall_s += now - self._clock
+        self._clock = now
+        return self.wall_s
+
     @property
     def env_steps(self) -> int:
         return int(jax.device_get(self.state.env_steps))
@@ -299,7 +348,7 @@ class Session:
             self.dir / "trained_models" / str(self.env_steps), self.state, self.config, self.trainer.layout,
             env_state=params.save_env_state,
         )  # fmt: skip
-        best = [max(self.evaluations, key=_mean_return)["step"]] if self.evaluations else []
+        best = [self.best_evaluation()["step"]] if self.evaluations else []
         checkpoint.prune(self.dir, params.keep_last, keep_steps=best)
         return path
 
@@ -313,31 +362,64 @@ class Session:
                 writer.add_scalar(key, value, entry["step"])
         writer.flush()
 
-    def evaluate(self, writer=None) -> list[dict[str, float]]:
-        """Runs the evaluation batches on the current policy; appends them to evaluations.json."""
+    def best_evaluation(self) -> dict[str, Any]:
+        """The evaluation whose checkpoint is kept as the best (:func:`evaluation_score`; the later one on a tie)."""
+        return max(reversed(self.evaluations), key=evaluation_score)
+
+    def _run_walk_test(self) -> Optional[dict[str, Any]]:
+        logger = self.config.logger_params
+        if not logger.walk_test_episodes:
+            return None
+        if self._walk_test is None:
+            self._walk_test = WalkTest(self.config, self.trainer.layout, logger.walk_test_episodes,
+                                       logger.walk_test_seconds, self.trainer.env.dt)  # fmt: skip
+        return self._walk_test.run(self.state.params, self.state.normalizer, seed=self.config.env_params.seed)
+
+    def evaluate(self, writer=None) -> dict[str, Any]:
+        """Runs the evaluation batches and the walk test on the current policy; appends the result
+        ({step, wall_s, entries, walk}) to evaluations.json and returns it. The first walk test that every
+        episode passes is recorded in first_walk.json (step, wall time with and without compile)."""
         if self._evaluator is None:
             self._evaluator = Evaluator(self.config, self.trainer.layout, self.trainer.env)
-        results = self._evaluator.run(self.state.params, self.state.normalizer, seed=self.config.env_params.seed)
-        self.evaluations.append({"step": self.env_steps, "entries": results})
+        seed = self.config.env_params.seed
+        evaluation: dict[str, Any] = {"step": self.env_steps, "wall_s": self._tick(),
+                                      "entries": self._evaluator.run(self.state.params, self.state.normalizer, seed)}
+        walk = self._run_walk_test()
+        if walk is not None:
+            evaluation["walk"] = walk
+            self._walk_fields = walk_log_fields(walk)
+        self.evaluations.append(evaluation)
         if not self.main:
-            return results
+            return evaluation
         write_json(self.dir / EVAL_FILE, self.evaluations)
-        for row in results if writer is not None else []:
-            for key in ("return", "episode_length", "falls"):
-                writer.add_scalar(f"eval/{row['entry']}/{key}", row[key], self.env_steps)
-        return results
+        if walk is not None and walk["all_walked"] and self.first_walk is None:
+            self.first_walk = {"step": self.env_steps, "wall_s": evaluation["wall_s"],
+                               "wall_s_with_compile": evaluation["wall_s"] + self.compile_s,
+                               "walk": {k: v for k, v in walk.items() if k != "rows"}}  # fmt: skip
+            write_json(self.dir / FIRST_WALK_FILE, self.first_walk)
+        if writer is not None:
+            for row in evaluation["entries"]:
+                for key in ("return", "episode_length", "falls"):
+                    writer.add_scalar(f"eval/{row['entry']}/{key}", row[key], self.env_steps)
+            for key, value in self._walk_fields.items() if walk is not None else ():
+                writer.add_scalar(key, value, self.env_steps)
+        return evaluation
 
     def _record(self, update: int, compile_time: float, writer, bar, on_log=None) -> None:
         """Logs the updates since the previous entry as one (train_log.json, TensorBoard); writes a checkpoint."""
         metrics, self._pending = merge_metrics(self._pending), []
         started, steps = self._window
         sps = steps / max(time.perf_counter() - started, 1e-9)
-        entry = {"step": self.env_steps, "update": update, "sps": sps, "compile_time": compile_time, **metrics}
+        entry = {"step": self.env_steps, "update": update, "sps": sps, "compile_time": compile_time,
+                 "wall_s": self._tick(), "compile_s_total": self.compile_s, **metrics, **self._walk_fields}  # fmt: skip
+        self._walk_fields = {}
         self._write_log(entry, writer)
         self.save_checkpoint()
         if on_log is not None:
             on_log(self.log)
-        bar.set_postfix(ret=f"{metrics['episode/return']:.2f}", sps=f"{sps:.0f}")
+        bar.set_postfix_str(progress_text(entry))
+        if bar.disable and self.main:  # --no-progress: a line per log entry instead of the bar
+            print(f"step {entry['step']:,}: {progress_text(entry)}", flush=True)
         self._window = (time.perf_counter(), 0)
 
     def _check_finite(self, metrics: dict[str, float], update: int) -> None:
@@ -361,8 +443,8 @@ class Session:
         self._check_finite(metrics, update)
         self._pending.append(metrics)
 
-    def _is_best(self, results: list[dict[str, float]]) -> bool:
-        return _mean_return({"entries": results}) >= max(_mean_return(e) for e in self.evaluations)
+    def _is_best(self, evaluation: dict[str, Any]) -> bool:
+        return self.best_evaluation() is evaluation
 
     def run(self, progress: bool = True, on_log: Optional[Callable[[list[dict]], None]] = None) -> Path:
         """Trains to ``total_timesteps``.  Ctrl-C or SIGTERM stop after the current update, save a
@@ -378,6 +460,8 @@ class Session:
         t0 = time.perf_counter()
         compiled = self.trainer.train_epoch.lower(self.state).compile()
         compile_time = time.perf_counter() - t0
+        self.compile_s += compile_time
+        self._clock = time.perf_counter()  # the session's wall time leaves compile out
         purge = self.env_steps + 1 if self.resumed_from is not None else None  # hide events after the checkpoint
         writer = SummaryWriter(str(self.dir / "tensorboard"), purge_step=purge) if self.main else None
         bar = tqdm(total=total * cfg.rollout_size, initial=start * cfg.rollout_size, unit="step", disable=not progress)
@@ -391,12 +475,13 @@ class Session:
                     self._train_update(compiled, update)
                     self._window = (self._window[0], self._window[1] + cfg.rollout_size)
                     logged = update % cfg.logger_params.logging_frequency == 0 or update == total
+                    every = cfg.logger_params.evaluate_frequency
+                    best = (every and update % every == 0) or update == total
+                    best = best and self._is_best(self.evaluate(writer))  # evaluated before the log takes its walk
                     if logged:
                         self._record(update, compile_time, writer, bar, on_log)
-                    every = cfg.logger_params.evaluate_frequency
-                    if ((every and update % every == 0) or update == total) and self._is_best(self.evaluate(writer)):
-                        if not logged:
-                            self.save_checkpoint()  # the best policy so far is always kept
+                    elif best:
+                        self.save_checkpoint()  # the best policy so far is always kept
                     bar.update(cfg.rollout_size)
             if stop.requested:
                 print(f"{stop.requested}: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/")

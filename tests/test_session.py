@@ -59,7 +59,9 @@ class AfterUpdate:
         if self.calls == self.n:
             self.action()
 
-    def set_postfix(self, **_):
+    disable = False
+
+    def set_postfix_str(self, _):
         pass
 
     def close(self):
@@ -199,7 +201,7 @@ def test_log_entries_count_every_episode_since_the_previous_log(tmp_path):
         assert entry["episode/return"] == pytest.approx(expected, rel=1e-6)
     # retention (keep_last 2) keeps the two newest checkpoints and the best evaluation's
     evaluations = json.loads((every / "evaluations.json").read_text())
-    best = max(evaluations, key=lambda e: sum(r["return"] for r in e["entries"]))["step"]
+    best = max(reversed(evaluations), key=session_module.evaluation_score)["step"]
     kept = {step for step, _ in checkpoint.list_checkpoints(every)}
     assert kept == {384, 512, best}
 

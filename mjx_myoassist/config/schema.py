@@ -45,6 +45,13 @@ class LoggerParams:
         "Store every env's physics state in checkpoints, so a resume continues the same episodes exactly. false "
         "keeps checkpoints small (the MJX leg state is ~80 KB per env) and a resume starts fresh episodes.",
     )
+    walk_test_episodes: int = _doc(
+        5,
+        "Episodes of the walk test run with every evaluation (deterministic policy, off-trajectory termination "
+        "off, flat ground, the config's target speed, random reference starts); it picks the best checkpoint. "
+        "0 = no walk test.",
+    )
+    walk_test_seconds: float = _doc(10.0, "Length of a walk-test episode in s; an episode that lasts it walks.")
 
 
 @dataclass

@@ -69,6 +69,8 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (LoggerParams, "logging_frequency"): _AT_LEAST_ONE,
     (LoggerParams, "evaluate_frequency"): _NON_NEGATIVE,
     (LoggerParams, "keep_last"): _NON_NEGATIVE,
+    (LoggerParams, "walk_test_episodes"): _NON_NEGATIVE,
+    (LoggerParams, "walk_test_seconds"): _POSITIVE,
     (EnvParams, "num_envs"): _AT_LEAST_ONE,
     (EnvParams, "seed"): _bounds(0, 2**32 - 1),
     (EnvParams, "control_framerate"): _AT_LEAST_ONE,
