@@ -263,4 +263,5 @@ def load_config(path: Union[str, Path], overrides: typing.Sequence[str] = ()) ->
     except json.JSONDecodeError as err:
         raise ConfigError(f"Config file '{path}' is not valid JSON: {err}.") from err
     _require_object(data, f"The top level of '{path}'")
-    return config_from_dict(apply_overrides(data, overrides), path.parent)
+    packaged = path.resolve().parent == PRESETS_DIR  # also through the checkout's configs/ link
+    return config_from_dict(apply_overrides(data, overrides), PRESETS_DIR if packaged else path.parent)
