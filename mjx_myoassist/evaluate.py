@@ -20,7 +20,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -57,7 +57,7 @@ def deterministic_policy(layout: networks.NetworkLayout, params: Any, stats: Run
 class Evaluator:
     """Compiles one masked rollout and runs every evaluation entry through it."""
 
-    def __init__(self, config: TrainSessionConfigBase, layout: networks.NetworkLayout, env: Optional[Env] = None):
+    def __init__(self, config: TrainSessionConfigBase, layout: networks.NetworkLayout, env: Env | None = None):
         self.config = config
         self.layout = layout
         self.env = env or make(config)
@@ -192,7 +192,7 @@ def episode_rows(totals: dict[str, np.ndarray], dt: float, limit: int, has_root_
     return rows
 
 
-def root_x_qpos(env: Env) -> Optional[int]:
+def root_x_qpos(env: Env) -> int | None:
     """qpos index of the x a distance is measured on: the leg's pelvis_tx, a free root joint's x, else None."""
     if hasattr(env, "pelvis_tx_qpos"):
         return int(env.pelvis_tx_qpos)
@@ -222,7 +222,7 @@ class TrainedPolicy:
     config: TrainSessionConfigBase
     source: Path  # the checkpoint folder or model zip the weights came from
     session: Path  # the session folder around it (outputs such as analyze_results/ go there)
-    base_dir: Optional[Path] = None  # the folder of the config file (model and reference paths resolve there)
+    base_dir: Path | None = None  # the folder of the config file (model and reference paths resolve there)
 
     def policy(self) -> Callable[[jax.Array], jax.Array]:
         """Jitted deterministic policy: obs -> action in [-1, 1]."""
@@ -238,7 +238,7 @@ def session_of(source: Path) -> Path:
 
 
 def load_trained(
-    path: Union[str, Path], config_file: Optional[Union[str, Path]] = None, overrides: Sequence[str] = ()
+    path: str | Path, config_file: str | Path | None = None, overrides: Sequence[str] = ()
 ) -> TrainedPolicy:
     """Policy and config of a session, checkpoint, MyoAssist session or SB3 zip, with ``--config.*`` overrides.
 
@@ -325,13 +325,13 @@ def walk_score(walk: dict[str, Any]) -> tuple[float, float]:
 
 
 def evaluate_policy(
-    path: Union[str, Path],
+    path: str | Path,
     *,
-    config: Optional[Union[str, Path]] = None,
+    config: str | Path | None = None,
     overrides: Sequence[str] = (),
     episodes: int = 5,
     seconds: float = 10.0,
-    backend: Optional[str] = None,
+    backend: str | None = None,
     seed: int = 0,
     keep_trajectory_termination: bool = False,
 ) -> list[dict[str, Any]]:
@@ -390,7 +390,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     import sys
 
     from mjx_myoassist import enable_compilation_cache

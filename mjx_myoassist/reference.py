@@ -170,7 +170,7 @@ def average_cycle(ref: ReferenceGait, starts: np.ndarray) -> GaitCycle:
     phase = np.arange(PHASE_SAMPLES) / PHASE_SAMPLES
     tx = ref.joints.index("pelvis_tx") if "pelvis_tx" in ref.joints else None
     cycles, strides = [], []
-    for a, b in zip(starts[:-1], starts[1:]):
+    for a, b in zip(starts[:-1], starts[1:], strict=False):
         at = a + phase * (b - a)
         q = np.stack([np.interp(at, t, ref.q[:, j]) for j in range(len(ref.joints))], axis=1)
         if tx is not None:
@@ -227,8 +227,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--cycle", default="auto", help="'auto' (average every whole cycle), 'START:END' in "
                         "seconds, or 'none' (no tiling: convert and resample only)")  # fmt: skip
     parser.add_argument("--cycle-joint", default="hip_flexion_r", help="joint whose mean crossings mark cycles")
-    parser.add_argument("--sample-rate", type=float, default=None,
-                        help="input rate (Hz) when it has no time column; also the output rate unless --out-rate")
+    parser.add_argument(
+        "--sample-rate",
+        type=float,
+        default=None,
+        help="input rate (Hz) when it has no time column; also the output rate unless --out-rate",
+    )
     parser.add_argument("--out-rate", type=float, default=None, help="output sample rate in Hz (default: input's)")
     parser.add_argument("--joints", default=",".join(MYOASSIST_KEYS), help="comma-separated joints to keep")
     parser.add_argument("--rename", action="append", default=[], metavar="OLD=NEW", help="rename an input joint")

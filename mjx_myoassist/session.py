@@ -26,7 +26,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import jax
 import numpy as np
@@ -55,7 +55,7 @@ RESUME_REFUSALS = {
 }
 
 
-def new_session_dir(results_dir: Union[str, Path]) -> Path:
+def new_session_dir(results_dir: str | Path) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = Path(results_dir) / f"train_session_{stamp}"
     suffix = 1
@@ -104,14 +104,14 @@ def clean_leftovers(session: Path) -> list[Path]:
     return removed
 
 
-def _resume_refusal(key: str) -> Optional[str]:
+def _resume_refusal(key: str) -> str | None:
     """Why ``key`` may not change on resume (None when it may)."""
     if any(key == ok or key.startswith(ok + ".") for ok in RESUME_OVERRIDABLE):
         return None
     return RESUME_REFUSALS.get(key.split(".")[0], "it is fixed for a session")
 
 
-def load_session_config(session: Union[str, Path], overrides: Sequence[str] = ()) -> TrainSessionConfigBase:
+def load_session_config(session: str | Path, overrides: Sequence[str] = ()) -> TrainSessionConfigBase:
     """A session's saved config, with the ``--config.<key> VALUE`` overrides a resume allows
     (:data:`RESUME_OVERRIDABLE`); any other override raises ConfigError with the reason."""
     path = Path(session) / CONFIG_FILE
@@ -131,7 +131,7 @@ def load_session_config(session: Union[str, Path], overrides: Sequence[str] = ()
     return config_from_dict(data)
 
 
-def resume_target(path: Union[str, Path]) -> tuple[Path, Optional[Path]]:
+def resume_target(path: str | Path) -> tuple[Path, Path | None]:
     """(session folder, checkpoint) for ``--resume``: a session folder (checkpoint None: its newest) or one of
     its ``trained_models/<step>`` folders."""
     path = Path(path)
@@ -146,7 +146,7 @@ class _StopRequests:
     a second one interrupts at once, without saving."""
 
     def __init__(self) -> None:
-        self.requested: Optional[str] = None
+        self.requested: str | None = None
         self.forced = False
         self._previous: dict[int, Any] = {}
 
@@ -243,13 +243,13 @@ class Session:
 
     def __init__(
         self,
-        config: Optional[TrainSessionConfigBase] = None,
-        results_dir: Union[str, Path] = "results",
-        resume: Optional[Union[str, Path]] = None,
+        config: TrainSessionConfigBase | None = None,
+        results_dir: str | Path = "results",
+        resume: str | Path | None = None,
         overrides: Sequence[str] = (),
     ):
         self.main = jax.process_index() == 0
-        self.resumed_from: Optional[Path] = None  # the checkpoint a resume started from
+        self.resumed_from: Path | None = None  # the checkpoint a resume started from
         if resume is not None:
             self.dir, self.resumed_from = resume_target(resume)
             self.config = load_session_config(self.dir, overrides)
@@ -268,14 +268,14 @@ class Session:
         self.log: list[dict[str, float]] = []
         self.evaluations: list[dict[str, Any]] = []
         self._pending: list[dict[str, float]] = []  # metrics of the updates since the last log entry
-        self._evaluator: Optional[Evaluator] = None
-        self._walk_test: Optional[WalkTest] = None
+        self._evaluator: Evaluator | None = None
+        self._walk_test: WalkTest | None = None
         self._walk_fields: dict[str, float] = {}  # the latest walk test's figures, for the next log entry
         self.state = self._resume(overrides) if resume is not None else self._initial_state()
         last = self.log[-1] if self.log else {}
         self.wall_s = float(last.get("wall_s", 0.0))  # training wall time of the session, compile excluded
         self.compile_s = float(last.get("compile_s_total", 0.0))  # compile time of the session, all runs
-        self.first_walk: Optional[dict[str, Any]] = self._read_first_walk()
+        self.first_walk: dict[str, Any] | None = self._read_first_walk()
         self._window = (time.perf_counter(), 0)  # (start, env steps) of the current log window
         self._clock = time.perf_counter()  # when self.wall_s was last brought up to date
 
@@ -318,7 +318,7 @@ class Session:
             return self.trainer.init(params=params, normalizer=normalizer)
         return self.trainer.init()
 
-    def _read_first_walk(self) -> Optional[dict[str, Any]]:
+    def _read_first_walk(self) -> dict[str, Any] | None:
         path = self.dir / FIRST_WALK_FILE
         if not path.is_file():
             return None
@@ -366,7 +366,7 @@ class Session:
         """The evaluation whose checkpoint is kept as the best (:func:`evaluation_score`; the later one on a tie)."""
         return max(reversed(self.evaluations), key=evaluation_score)
 
-    def _run_walk_test(self) -> Optional[dict[str, Any]]:
+    def _run_walk_test(self) -> dict[str, Any] | None:
         logger = self.config.logger_params
         if not logger.walk_test_episodes:
             return None
@@ -382,8 +382,11 @@ class Session:
         if self._evaluator is None:
             self._evaluator = Evaluator(self.config, self.trainer.layout, self.trainer.env)
         seed = self.config.env_params.seed
-        evaluation: dict[str, Any] = {"step": self.env_steps, "wall_s": self._tick(),
-                                      "entries": self._evaluator.run(self.state.params, self.state.normalizer, seed)}
+        evaluation: dict[str, Any] = {
+            "step": self.env_steps,
+            "wall_s": self._tick(),
+            "entries": self._evaluator.run(self.state.params, self.state.normalizer, seed),
+        }
         walk = self._run_walk_test()
         if walk is not None:
             evaluation["walk"] = walk
@@ -446,7 +449,7 @@ class Session:
     def _is_best(self, evaluation: dict[str, Any]) -> bool:
         return self.best_evaluation() is evaluation
 
-    def run(self, progress: bool = True, on_log: Optional[Callable[[list[dict]], None]] = None) -> Path:
+    def run(self, progress: bool = True, on_log: Callable[[list[dict]], None] | None = None) -> Path:
         """Trains to ``total_timesteps``.  Ctrl-C or SIGTERM stop after the current update, save a
         checkpoint and return; a NaN loss or parameters raise TrainingDiverged without saving.
 

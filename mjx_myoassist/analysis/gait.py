@@ -14,8 +14,6 @@ same foot.  Metrics follow the usual clinical definitions:
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 CYCLE_POINTS = 101
@@ -79,7 +77,7 @@ def gait_metrics(
     pelvis_x: np.ndarray,
     dt: float,
     threshold: float,
-    target_speed: Optional[float] = None,
+    target_speed: float | None = None,
 ) -> dict[str, float]:
     """Cadence, stride time/length, stance %, speed and symmetry from per-step foot forces."""
     hs_r, to_r = contact_events(force_right, threshold)

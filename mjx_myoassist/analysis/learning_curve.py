@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -46,7 +46,7 @@ class Curve:
         }
 
 
-def read_myoassist_log(path: Union[str, Path], label: Optional[str] = None) -> Curve:
+def read_myoassist_log(path: str | Path, label: str | None = None) -> Curve:
     """A MyoAssist session folder, its ``train_log.json`` or a JSON holding ``log_datas``."""
     path = Path(path)
     file = path / MYOASSIST_LOG if path.is_dir() else path
@@ -64,14 +64,14 @@ def read_myoassist_log(path: Union[str, Path], label: Optional[str] = None) -> C
     )
 
 
-def _entries(session: Union[str, Path]) -> list[dict[str, float]]:
+def _entries(session: str | Path) -> list[dict[str, float]]:
     file = Path(session) / MYOASSIST_LOG
     if not file.is_file():
         raise FileNotFoundError(f"No {MYOASSIST_LOG} in {session}: is it a training session folder?")
     return json.loads(file.read_text())
 
 
-def read_session_log(session: Union[str, Path], at_steps: Optional[np.ndarray] = None, label: str = "") -> Curve:
+def read_session_log(session: str | Path, at_steps: np.ndarray | None = None, label: str = "") -> Curve:
     """Our session's curve; with ``at_steps``, its entries regrouped into windows ending at those steps.
 
     A window (previous step, step] is formed only where both ends are logged steps of the session,
@@ -118,7 +118,7 @@ def all_within(rows: list[dict[str, Any]]) -> bool:
     return bool(rows) and all(row[m]["within_tolerance"] for row in rows for m in METRICS)
 
 
-def plot(curves: list[Curve], path: Union[str, Path], tolerance_band: Optional[Curve] = None, tolerance=0.2) -> Path:
+def plot(curves: list[Curve], path: str | Path, tolerance_band: Curve | None = None, tolerance=0.2) -> Path:
     """Both metrics against env steps, one line per curve; the band is ±tolerance around ``tolerance_band``."""
     fig = Figure(figsize=(11, 4.2))
     for ax, (metric, title) in zip(fig.subplots(1, 2), METRICS.items(), strict=True):
@@ -139,7 +139,7 @@ def plot(curves: list[Curve], path: Union[str, Path], tolerance_band: Optional[C
     return path
 
 
-def session_vs_myoassist(session: Union[str, Path], myoassist: Union[str, Path], out_dir: Union[str, Path]) -> dict:
+def session_vs_myoassist(session: str | Path, myoassist: str | Path, out_dir: str | Path) -> dict:
     """Writes ``learning_vs_myoassist.png`` and ``.json`` in ``out_dir``: our session's curve (regrouped into the
     MyoAssist log's windows where it was logged finely enough) beside a MyoAssist session's or log's curve."""
     theirs = read_myoassist_log(myoassist, "MyoAssist " + Path(myoassist).name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -55,7 +55,7 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plot_kinematics_vs_reference(traj: Trajectory, reference: Optional[dict[str, np.ndarray]], out: Path) -> Path:
+def plot_kinematics_vs_reference(traj: Trajectory, reference: dict[str, np.ndarray] | None, out: Path) -> Path:
     t = np.arange(len(traj.qpos)) * traj.dt
     fig, axes = _figure(len(SAGITTAL), 1, (8, 7), sharex=True)
     for ax, joint in zip(axes, SAGITTAL, strict=True):
@@ -109,7 +109,7 @@ def plot_gait_cycle(traj, strikes, reference, out: Path) -> Path:
     return _save(fig, out / "gait_cycle_kinematics.png")
 
 
-def plot_activations(traj: Trajectory, strikes: np.ndarray, out: Path) -> Optional[Path]:
+def plot_activations(traj: Trajectory, strikes: np.ndarray, out: Path) -> Path | None:
     model = traj.model
     muscles = np.nonzero(model.actuator_dyntype == mujoco.mjtDyn.mjDYN_MUSCLE)[0]
     if not len(muscles):
@@ -166,7 +166,7 @@ def exo_torques(traj: Trajectory) -> dict[str, np.ndarray]:
     return {model.actuator(i).name: traj.ctrl[:, i] * model.actuator_gear[i, 0] for i in exo}
 
 
-def plot_exo(traj: Trajectory, strikes: dict[str, np.ndarray], out: Path) -> Optional[Path]:
+def plot_exo(traj: Trajectory, strikes: dict[str, np.ndarray], out: Path) -> Path | None:
     torques = exo_torques(traj)
     if not torques:
         return None
@@ -188,7 +188,7 @@ def plot_exo(traj: Trajectory, strikes: dict[str, np.ndarray], out: Path) -> Opt
     return _save(fig, out / "exo_torque.png")
 
 
-def plot_training_curves(log: list[dict[str, Any]], out: Path) -> Optional[Path]:
+def plot_training_curves(log: list[dict[str, Any]], out: Path) -> Path | None:
     if not log:
         return None
     steps = [e["step"] for e in log]
@@ -211,9 +211,9 @@ def plot_training_curves(log: list[dict[str, Any]], out: Path) -> Optional[Path]
 def analyze(
     traj: Trajectory,
     out: Path,
-    reference: Optional[dict[str, np.ndarray]] = None,
-    train_log: Optional[list[dict[str, Any]]] = None,
-    target_speed: Optional[float] = None,
+    reference: dict[str, np.ndarray] | None = None,
+    train_log: list[dict[str, Any]] | None = None,
+    target_speed: float | None = None,
 ) -> dict[str, Any]:
     """Writes every plot that applies and ``gait_metrics.json``; returns the report."""
     out.mkdir(parents=True, exist_ok=True)

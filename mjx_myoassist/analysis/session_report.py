@@ -6,7 +6,6 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Union
 
 from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.analysis.report import analyze
@@ -21,25 +20,25 @@ class RenderResult:
     trajectory: Trajectory
     session: Path
     checkpoint: Path
-    video: Optional[Path]
+    video: Path | None
     analysis_dir: Path
     report: dict
-    keyframes: Optional[Path]
+    keyframes: Path | None
 
 
 def render_session(
-    path: Union[str, Path],
-    out: Optional[Union[str, Path]] = None,
-    steps: Optional[int] = None,
+    path: str | Path,
+    out: str | Path | None = None,
+    steps: int | None = None,
     seed: int = 0,
     width: int = 480,
     height: int = 360,
     video: bool = True,
-    export_trajectory: Optional[Union[str, Path]] = None,
-    config_file: Optional[Union[str, Path]] = None,
+    export_trajectory: str | Path | None = None,
+    config_file: str | Path | None = None,
     overrides: Sequence[str] = (),
     keep_trajectory_termination: bool = False,
-    compare_myoassist: Optional[Union[str, Path]] = None,
+    compare_myoassist: str | Path | None = None,
 ) -> RenderResult:
     """Replays a session's newest checkpoint (or a checkpoint, a MyoAssist session or SB3 zip) on CPU MuJoCo
     and writes the outputs.  As in MyoAssist, the off-trajectory termination is off unless

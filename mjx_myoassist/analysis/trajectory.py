@@ -8,13 +8,12 @@ the ctrl of each key shows the torques/excitations the policy applied.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
 
 from mjx_myoassist.cpu.replay import Trajectory
 from mjx_myoassist.models import load_spec
 
 
-def export_keyframes(traj: Trajectory, model_id: str, path: Union[str, Path]) -> Path:
+def export_keyframes(traj: Trajectory, model_id: str, path: str | Path) -> Path:
     spec = load_spec(model_id)
     for key in list(spec.keys):
         spec.delete(key)

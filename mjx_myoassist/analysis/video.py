@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Union
 
 import mujoco
 import numpy as np
@@ -66,7 +65,7 @@ def render_frames(
     return frames
 
 
-def write_video(traj: Trajectory, path: Union[str, Path], **kwargs) -> Path:
+def write_video(traj: Trajectory, path: str | Path, **kwargs) -> Path:
     """Renders ``traj`` to an mp4 at the control rate."""
     import mediapy
 

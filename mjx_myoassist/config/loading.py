@@ -8,7 +8,7 @@ import types
 import typing
 import warnings
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 from mjx_myoassist.config.paths import resolve_config_paths
 from mjx_myoassist.config.schema import (
@@ -220,7 +220,7 @@ def _under_free_dict(key: str, cls: type) -> bool:
     return False
 
 
-def config_from_dict(data: dict[str, Any], base_dir: Optional[Path] = None) -> TrainSessionConfigBase:
+def config_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TrainSessionConfigBase:
     """Builds and validates a config from a MyoAssist-schema dict; relative paths resolve against ``base_dir``,
     then the working directory, and are stored absolute (:func:`resolve_path`)."""
     cls = _config_class(data)
@@ -241,7 +241,7 @@ def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESETS_DIR.glob("*.json"))
 
 
-def find_config(name_or_path: Union[str, Path]) -> Path:
+def find_config(name_or_path: str | Path) -> Path:
     """A config file: an existing path, else the packaged preset of that name ('test', 'test.json' or
     'configs/test.json', so the README's commands work from any folder and from an installed package)."""
     path = Path(name_or_path)
@@ -255,7 +255,7 @@ def find_config(name_or_path: Union[str, Path]) -> Path:
     )
 
 
-def load_config(path: Union[str, Path], overrides: typing.Sequence[str] = ()) -> TrainSessionConfigBase:
+def load_config(path: str | Path, overrides: typing.Sequence[str] = ()) -> TrainSessionConfigBase:
     """Loads a JSON config (a path or a preset name), applies dotted overrides and validates the result."""
     path = find_config(path)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from mjx_myoassist.config.schema import ConfigError
 
@@ -86,8 +86,8 @@ def _check_indexing_shape(info: dict[str, Any], where: str) -> None:
 def check_net_indexing(
     info: dict[str, Any],
     net_arch: dict[str, list[int]],
-    observation_size: Optional[int] = None,
-    action_size: Optional[int] = None,
+    observation_size: int | None = None,
+    action_size: int | None = None,
 ) -> None:
     """Checks that the actors' action slices tile the action exactly and obs slices stay in range."""
     where = "policy_params.custom_policy_params.net_indexing_info"

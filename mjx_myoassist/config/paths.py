@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import typing
 from pathlib import Path
-from typing import Optional, Union
 
 from mjx_myoassist.config.schema import ConfigError, EnvParams
 
 MYOASSIST_DEFAULT_REFERENCE = "rl_train/reference_data/short_reference_gait.npz"
 
 
-def path_candidates(path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = ()) -> list[Path]:
+def path_candidates(path: str | Path, base_dirs: typing.Sequence[str | Path] = ()) -> list[Path]:
     """Where a config path is looked for, in order: itself if absolute, else under each base folder, then under
     the working directory."""
     p = Path(path).expanduser()
@@ -26,13 +25,13 @@ def path_candidates(path: Union[str, Path], base_dirs: typing.Sequence[Union[str
     return out
 
 
-def find_path(path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = ()) -> Optional[Path]:
+def find_path(path: str | Path, base_dirs: typing.Sequence[str | Path] = ()) -> Path | None:
     """The first existing :func:`path_candidates` entry (absolute), or None."""
     return next((c for c in path_candidates(path, base_dirs) if c.exists()), None)
 
 
 def resolve_path(
-    path: Union[str, Path], base_dirs: typing.Sequence[Union[str, Path]] = (), key: str = "path", fix: str = ""
+    path: str | Path, base_dirs: typing.Sequence[str | Path] = (), key: str = "path", fix: str = ""
 ) -> Path:
     """:func:`find_path`, or a ConfigError naming ``key`` and every place looked at.
 
@@ -59,7 +58,7 @@ PATH_FIELDS: dict[str, tuple[bool, str]] = {
 }
 
 
-def resolve_config_paths(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]] = ()) -> None:
+def resolve_config_paths(env: EnvParams, base_dirs: typing.Sequence[str | Path] = ()) -> None:
     """Replaces the env's file paths by the absolute paths they resolve to (see :func:`resolve_path`)."""
     for name, (must_be_file, fix) in PATH_FIELDS.items():
         value = getattr(env, name, None)
@@ -73,12 +72,12 @@ def resolve_config_paths(env: EnvParams, base_dirs: typing.Sequence[Union[str, P
     _resolve_model_path(env, base_dirs)
 
 
-def model_search_dirs(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]] = ()) -> list[Path]:
+def model_search_dirs(env: EnvParams, base_dirs: typing.Sequence[str | Path] = ()) -> list[Path]:
     """Base folders of ``model_path``: the MyoAssist root (command line or config), then ``base_dirs``."""
     return [Path(p) for p in (env.myoassist_root, *base_dirs) if p]
 
 
-def _resolve_model_path(env: EnvParams, base_dirs: typing.Sequence[Union[str, Path]]) -> None:
+def _resolve_model_path(env: EnvParams, base_dirs: typing.Sequence[str | Path]) -> None:
     """An existing ``model_path`` becomes absolute (root, config folder, working directory, in order).
 
     A missing one is kept as written: the env then runs the embedded model of that device with

@@ -7,7 +7,7 @@ import difflib
 import json
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 
 class ConfigError(ValueError):
@@ -105,7 +105,7 @@ class EnvParams:
         "published policy falls under 'implicitfast' at every rate tried (benchmarks/README.md, Physics rate).",
     )
     model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
-    prev_trained_policy_path: Optional[str] = _doc(
+    prev_trained_policy_path: str | None = _doc(
         None,
         "Checkpoint or session to warm-start the policy from (actors, critic, log_std): one of ours, or a MyoAssist "
         "model_<steps>.zip or session folder (training then uses its head: tanh outputs, raw observations).",
@@ -202,13 +202,11 @@ class PPOParams:
     gamma: float = _doc(0.99, "Discount factor.")
     gae_lambda: float = _doc(0.95, "GAE lambda.")
     clip_range: float = _doc(0.2, "PPO policy clip range.")
-    clip_range_vf: Optional[float] = _doc(None, "Value clip range; null = no value clipping.")
+    clip_range_vf: float | None = _doc(None, "Value clip range; null = no value clipping.")
     ent_coef: float = _doc(0.0, "Entropy bonus coefficient.")
     vf_coef: float = _doc(0.5, "Value loss coefficient.")
     max_grad_norm: float = _doc(0.5, "Global gradient-norm clip.")
-    target_kl: Optional[float] = _doc(
-        None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this."
-    )
+    target_kl: float | None = _doc(None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this.")
     normalize_observation: bool = _doc(
         False,
         "Running mean/variance observation normalization (an option of this project); false, the default, feeds "

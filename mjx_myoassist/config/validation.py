@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
-from typing import Any, Optional
+from typing import Any
 
 from mjx_myoassist.config.net_indexing import check_net_indexing
 from mjx_myoassist.config.schema import (
@@ -32,15 +32,15 @@ from mjx_myoassist.config.schema import (
 CAMERA_TYPES = ("follow", "fixed", "average_speed")  # average_speed: MyoAssist's analyzer camera
 
 # A check returns the error message for a bad value of ``key``, or None when the value is fine.
-Check = typing.Callable[[str, Any], Optional[str]]
+Check = typing.Callable[[str, Any], str | None]
 
 
-def _bounds(low: Optional[float] = None, high: Optional[float] = None, above: bool = False) -> Check:
+def _bounds(low: float | None = None, high: float | None = None, above: bool = False) -> Check:
     """Value >= low (> low when ``above``) and <= high; NaN fails."""
     parts = [f"> {low}" if above else f">= {low}"] if low is not None else []
     need = " and ".join(parts + ([f"<= {high}"] if high is not None else []))
 
-    def check(key: str, value: Any) -> Optional[str]:
+    def check(key: str, value: Any) -> str | None:
         ok = (low is None or (value > low if above else value >= low)) and (high is None or value <= high)
         return None if ok else f"{key} = {value!r} is out of range: it must be {need}"
 
@@ -48,7 +48,7 @@ def _bounds(low: Optional[float] = None, high: Optional[float] = None, above: bo
 
 
 def _one_of(options: tuple[str, ...]) -> Check:
-    def check(key: str, value: Any) -> Optional[str]:
+    def check(key: str, value: Any) -> str | None:
         if value in options:
             return None
         return f"{key} '{value}' is unknown.{_did_you_mean(str(value), options)} Use one of {options}"
@@ -56,7 +56,7 @@ def _one_of(options: tuple[str, ...]) -> Check:
     return check
 
 
-def _layer_sizes(key: str, value: dict[str, list[int]]) -> Optional[str]:
+def _layer_sizes(key: str, value: dict[str, list[int]]) -> str | None:
     bad = next((name for name, sizes in value.items() if any(width < 1 for width in sizes)), None)
     return f"{key}.{bad} = {value[bad]}: every layer size must be >= 1, e.g. [64, 64]" if bad else None
 
@@ -127,7 +127,7 @@ ORDERED_FIELDS: tuple[tuple[type, str, str], ...] = (
 )
 
 
-def _field_check(cls: type, name: str) -> Optional[Check]:
+def _field_check(cls: type, name: str) -> Check | None:
     return next((FIELD_CHECKS[(c, name)] for c in cls.__mro__ if (c, name) in FIELD_CHECKS), None)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import jax
 import mujoco
@@ -41,7 +41,7 @@ class Trajectory:
     terminated: bool
     truncated: bool
     touch_names: list[str]
-    reference: Optional[dict[str, np.ndarray]] = None  # joint -> reference q aligned with qpos rows
+    reference: dict[str, np.ndarray] | None = None  # joint -> reference q aligned with qpos rows
 
     @property
     def steps(self) -> int:
@@ -57,7 +57,7 @@ class Trajectory:
         return d
 
 
-def replay_config(config: TrainSessionConfigBase, max_steps: Optional[int] = None) -> TrainSessionConfigBase:
+def replay_config(config: TrainSessionConfigBase, max_steps: int | None = None) -> TrainSessionConfigBase:
     """The config with the CPU backend and, optionally, a step limit."""
     env = dataclasses.replace(config.env_params, physics_backend="cpu", num_envs=1)
     if max_steps is not None:
@@ -100,7 +100,7 @@ def run_episode(env: Env, policy: Callable, seed: int, max_steps: int) -> Trajec
     )
 
 
-def _aligned_reference(env: Env, start: int, length: int) -> Optional[dict[str, np.ndarray]]:
+def _aligned_reference(env: Env, start: int, length: int) -> dict[str, np.ndarray] | None:
     """Reference joint positions at the replayed steps (None for envs without a reference)."""
     ref = getattr(env, "reference", None)
     if ref is None:
@@ -109,12 +109,12 @@ def _aligned_reference(env: Env, start: int, length: int) -> Optional[dict[str, 
     return {joint: ref.q[idx, j] for j, joint in enumerate(ref.joints)}
 
 
-def load_checkpoint_config(path: Union[str, Path]) -> tuple[Path, TrainSessionConfigBase]:
+def load_checkpoint_config(path: str | Path) -> tuple[Path, TrainSessionConfigBase]:
     ckpt = checkpoint.resolve_checkpoint(path)
     return ckpt, config_from_dict(checkpoint.read_meta(ckpt)["config"])
 
 
-def replay(path: Union[str, Path], max_steps: Optional[int] = None, seed: int = 0) -> tuple[Trajectory, Env, Any]:
+def replay(path: str | Path, max_steps: int | None = None, seed: int = 0) -> tuple[Trajectory, Env, Any]:
     """Replays the newest checkpoint of a session (or a checkpoint folder) on CPU MuJoCo."""
     ckpt, config = load_checkpoint_config(path)
     steps = max_steps or (config.evaluate_param_list[0].num_timesteps if config.evaluate_param_list else 300)

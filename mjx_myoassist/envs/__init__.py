@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Optional
 
 import jax
 
@@ -76,7 +75,7 @@ def use_physics_precision(precision: str) -> None:
         print("physics_precision float64: JAX runs in 64-bit mode for this process (MJX physics in float64).")
 
 
-def make(config: TrainSessionConfigBase, base_dir: Optional[Path] = None) -> Env:
+def make(config: TrainSessionConfigBase, base_dir: Path | None = None) -> Env:
     """The env for ``config`` (its physics model is built once and cached).
 
     Raises ConfigError for what only the built env can check: net_indexing_info against its observation and

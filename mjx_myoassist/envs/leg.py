@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -155,7 +155,7 @@ class LegImitationEnv(Env):
     # ------------------------------------------------------------------ setup
 
     @staticmethod
-    def _model_source(p, base_dir) -> tuple[Optional[Path], str]:
+    def _model_source(p, base_dir) -> tuple[Path | None, str]:
         """(MyoAssist XML file or None for an embedded model, model id), by the rule of :mod:`models.myoassist`."""
         if p.model_id in MYOASSIST_MODEL_IDS:
             return model_file_for_id(p.model_id, p.myoassist_root or None), p.model_id

@@ -20,7 +20,7 @@ import dataclasses
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def _sample_rate(raw: dict[str, Any], n: int, path: Path) -> float:
     )
 
 
-def load_reference(path: Union[str, Path, None] = None, standing_pelvis_height: float = 0.0) -> ReferenceGait:
+def load_reference(path: str | Path | None = None, standing_pelvis_height: float = 0.0) -> ReferenceGait:
     """Loads a MyoAssist-format reference; ``None`` gives the packaged default."""
     if path is None or str(path) == "":
         with resources.as_file(resources.files("mjx_myoassist.data") / DEFAULT_REFERENCE) as default:

@@ -15,7 +15,6 @@ import copy
 import functools
 import re
 from pathlib import Path
-from typing import Optional, Union
 
 import mujoco
 
@@ -83,7 +82,7 @@ def _check_id(model_id: str) -> None:
         )
 
 
-def load_spec(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) -> mujoco.MjSpec:
+def load_spec(model_id: str, myoassist_root: str | Path | None = None) -> mujoco.MjSpec:
     """The MJX-ready model as an editable MjSpec (compiles to ``load_model(model_id)``).
 
     MyoAssist model ids are looked up under ``myoassist_root`` (or ``$MYOASSIST_ROOT``).
@@ -99,17 +98,17 @@ def load_spec(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) 
 
 
 @functools.cache
-def _cached_model(model_id: str, myoassist_root: Optional[str]) -> mujoco.MjModel:
+def _cached_model(model_id: str, myoassist_root: str | None) -> mujoco.MjModel:
     return load_spec(model_id, myoassist_root).compile()
 
 
-def load_model(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) -> mujoco.MjModel:
+def load_model(model_id: str, myoassist_root: str | Path | None = None) -> mujoco.MjModel:
     """The MJX-ready model for ``model_id`` (a copy; building is cached per process)."""
     _check_id(model_id)
     return copy.copy(_cached_model(model_id, str(myoassist_root) if myoassist_root else None))
 
 
-def load_original(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) -> mujoco.MjModel:
+def load_original(model_id: str, myoassist_root: str | Path | None = None) -> mujoco.MjModel:
     """The unedited source model (MyoAssist's XML, the assist-sim composition or the packaged humanoid)."""
     _check_id(model_id)
     if model_id in MYOASSIST_MODEL_IDS:

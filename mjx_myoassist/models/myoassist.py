@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Optional, Union
 
 import mujoco
 
@@ -48,7 +47,7 @@ def is_myoassist_model_path(model_path: str) -> bool:
     return bool(_MYOASSIST_PATH.search(model_path.replace("\\", "/")))
 
 
-def model_file_for_id(model_id: str, myoassist_root: Optional[Union[str, Path]] = None) -> Path:
+def model_file_for_id(model_id: str, myoassist_root: str | Path | None = None) -> Path:
     """The XML file of a MyoAssist model id under the given root (or ``$MYOASSIST_ROOT``)."""
     root = myoassist_root or os.environ.get(MYOASSIST_ROOT_ENV)
     if not root:
@@ -62,7 +61,7 @@ def model_file_for_id(model_id: str, myoassist_root: Optional[Union[str, Path]] 
     return path
 
 
-def original_spec(xml_path: Union[str, Path], timestep: float) -> mujoco.MjSpec:
+def original_spec(xml_path: str | Path, timestep: float) -> mujoco.MjSpec:
     """MyoAssist's model as its env runs it: config timestep, flat terrain height field at z = 0."""
     try:
         spec = mujoco.MjSpec.from_file(str(xml_path))
@@ -79,7 +78,7 @@ def original_spec(xml_path: Union[str, Path], timestep: float) -> mujoco.MjSpec:
     return spec
 
 
-def myoassist_spec(xml_path: Union[str, Path], timestep: float, mjx_ready: bool = True) -> mujoco.MjSpec:
+def myoassist_spec(xml_path: str | Path, timestep: float, mjx_ready: bool = True) -> mujoco.MjSpec:
     """MyoAssist's model with the MJX-ready edits, or (``mjx_ready=False``) with its original contacts.
 
     Either way the sensors are replaced by their description (``edits.sensor_targets``), so

@@ -30,7 +30,7 @@ import shutil
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -73,7 +73,7 @@ def _without_env(state: Any) -> Any:
 
 
 def save(
-    directory: Union[str, Path], state: Any, config: Any, layout: networks.NetworkLayout, env_state: bool = True
+    directory: str | Path, state: Any, config: Any, layout: networks.NetworkLayout, env_state: bool = True
 ) -> Path:
     """Writes a checkpoint atomically; returns its folder.  With several processes every one
     must call it (the state is gathered); only process 0 writes.  ``env_state=False`` leaves
@@ -110,7 +110,7 @@ def save(
     return directory
 
 
-def read_meta(directory: Union[str, Path]) -> dict[str, Any]:
+def read_meta(directory: str | Path) -> dict[str, Any]:
     directory = Path(directory)
     if not directory.is_dir():
         raise CheckpointError(f"Checkpoint folder '{directory}' does not exist.")
@@ -163,7 +163,7 @@ def has_env_state(meta: dict[str, Any]) -> bool:
     return bool(meta.get("env_state", True))
 
 
-def restore_state(directory: Union[str, Path], template: Any) -> Any:
+def restore_state(directory: str | Path, template: Any) -> Any:
     """The TrainingState stored in ``directory``, shaped like ``template``.
 
     A checkpoint saved without env states takes them (fresh episodes) from ``template``."""
@@ -188,7 +188,7 @@ def layout_from_meta(meta: dict[str, Any]) -> networks.NetworkLayout:
     return networks.NetworkLayout(**lay)
 
 
-def restore_policy(path: Union[str, Path]) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
+def restore_policy(path: str | Path) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
     """(layout, params, normalizer, meta) of a policy, without building an env or trainer.
 
     ``path``: a checkpoint or session folder of this project, a MyoAssist SB3 ``model_<steps>.zip``, or a
@@ -218,7 +218,7 @@ def restore_policy(path: Union[str, Path]) -> tuple[networks.NetworkLayout, Any,
     return layout, tree["params"], tree["normalizer"], meta
 
 
-def load_policy(path: Union[str, Path]) -> Callable[[Any], jax.Array]:
+def load_policy(path: str | Path) -> Callable[[Any], jax.Array]:
     """A deterministic policy ``obs -> action in [-1, 1]`` (jitted, CPU-friendly) from anything
     :func:`restore_policy` reads."""
     layout, params, stats, meta = restore_policy(path)
@@ -233,12 +233,12 @@ def load_policy(path: Union[str, Path]) -> Callable[[Any], jax.Array]:
     return policy
 
 
-def _checkpoints(session: Union[str, Path]) -> list[tuple[int, Path]]:
+def _checkpoints(session: str | Path) -> list[tuple[int, Path]]:
     root = Path(session) / "trained_models"
     return sorted((int(p.name), p) for p in root.glob("*") if p.name.isdigit() and (p / META_FILE).is_file())
 
 
-def latest_checkpoint(session: Union[str, Path]) -> Path:
+def latest_checkpoint(session: str | Path) -> Path:
     """The newest complete checkpoint of a session folder."""
     root = Path(session) / "trained_models"
     steps = _checkpoints(session)
@@ -247,7 +247,7 @@ def latest_checkpoint(session: Union[str, Path]) -> Path:
     return steps[-1][1]
 
 
-def resolve_checkpoint(path: Union[str, Path]) -> Path:
+def resolve_checkpoint(path: str | Path) -> Path:
     """A checkpoint folder or MyoAssist model zip, or the newest of either in a session folder."""
     from mjx_myoassist.ppo import sb3_import  # it imports CheckpointError from here
 
@@ -270,7 +270,7 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(doomed)
 
 
-def prune(session: Union[str, Path], keep_last: int, keep_steps: Collection[int] = ()) -> list[Path]:
+def prune(session: str | Path, keep_last: int, keep_steps: Collection[int] = ()) -> list[Path]:
     """Deletes a session's checkpoints except the newest ``keep_last`` and those at ``keep_steps``
     (``keep_last`` 0 keeps all); returns the deleted folders.  Only process 0 deletes."""
     if keep_last <= 0 or jax.process_index() != 0:
@@ -281,7 +281,7 @@ def prune(session: Union[str, Path], keep_last: int, keep_steps: Collection[int]
     return doomed
 
 
-def set_aside_newer(session: Union[str, Path], step: int) -> Optional[Path]:
+def set_aside_newer(session: str | Path, step: int) -> Path | None:
     """Moves the checkpoints newer than ``step`` into ``trained_models/superseded-<time>/`` (nothing is
     deleted), so that a run resumed from ``step`` saves its own; returns that folder, or None."""
     newer = [path for s, path in _checkpoints(session) if s > step]
@@ -294,6 +294,6 @@ def set_aside_newer(session: Union[str, Path], step: int) -> Optional[Path]:
     return target
 
 
-def list_checkpoints(session: Union[str, Path]) -> list[tuple[int, Path]]:
+def list_checkpoints(session: str | Path) -> list[tuple[int, Path]]:
     """(env steps, folder) of a session's complete checkpoints, oldest first."""
     return _checkpoints(session)

@@ -25,7 +25,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -260,7 +260,7 @@ def with_myoassist_head(config: TrainSessionConfigBase) -> TrainSessionConfigBas
     )
 
 
-def session_config(model_zip: Path) -> Optional[TrainSessionConfigBase]:
+def session_config(model_zip: Path) -> TrainSessionConfigBase | None:
     """The config of the MyoAssist session around ``<session>/trained_models/model_*.zip``, with its head."""
     session = model_zip.resolve().parents[1] if model_zip.parent.name == "trained_models" else None
     if session is None or not (session / SESSION_CONFIG).is_file():
@@ -274,7 +274,7 @@ def session_config(model_zip: Path) -> Optional[TrainSessionConfigBase]:
     return with_myoassist_head(config)
 
 
-def latest_model_zip(session: Path) -> Optional[Path]:
+def latest_model_zip(session: Path) -> Path | None:
     """The ``trained_models/model_<steps>.zip`` of a MyoAssist session with the most steps (None if none)."""
     found = [
         (int(m.group(1)), p)

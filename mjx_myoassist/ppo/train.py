@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -94,7 +94,7 @@ def make_optimizer(config: TrainSessionConfigBase) -> optax.GradientTransformati
 class Trainer:
     """Builds the env, networks and the compiled epoch for one config."""
 
-    def __init__(self, config: TrainSessionConfigBase, env: Optional[Env] = None, devices: Optional[Sequence] = None):
+    def __init__(self, config: TrainSessionConfigBase, env: Env | None = None, devices: Sequence | None = None):
         self.config = config
         self.env = env or make(config)
         devices = list(devices or jax.devices())  # every device of every process (jax.distributed)
@@ -118,7 +118,7 @@ class Trainer:
 
     # ---------------------------------------------------------------- init
 
-    def init(self, seed: Optional[int] = None, params: Any = None, normalizer: Optional[RunningStats] = None):
+    def init(self, seed: int | None = None, params: Any = None, normalizer: RunningStats | None = None):
         """A fresh TrainingState; ``params``/``normalizer`` warm-start the policy."""
         seed = self.config.env_params.seed if seed is None else seed
         key = jax.random.PRNGKey(seed)
