@@ -219,8 +219,7 @@ POLICY_COMPAT_KEYS = {
 
 
 def ignored_keys_reported(path, overrides=()):
-    """(config, the key named by each IgnoredKeyWarning raised while loading)."""
-    import re
+    """(config, the keys listed by the IgnoredKeyWarning raised while loading: one line, or none)."""
     import warnings
 
     from mjx_myoassist.config import IgnoredKeyWarning
@@ -228,8 +227,9 @@ def ignored_keys_reported(path, overrides=()):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         config = load_config(path, overrides)
-    named = [re.match(r"Config key '([^']+)'", str(w.message)) for w in caught if w.category is IgnoredKeyWarning]
-    return config, [m.group(1) for m in named]
+    lines = [str(w.message) for w in caught if w.category is IgnoredKeyWarning]
+    assert len(lines) <= 1 and all("\n" not in line for line in lines), lines  # one summary line
+    return config, lines[0].rpartition("): ")[2].split(", ") if lines else []
 
 
 @pytest.mark.parametrize(
@@ -276,3 +276,63 @@ def test_net_indexing_two_constants_on_one_action():
 def test_negative_keep_last_is_refused():
     with pytest.raises(ConfigError, match=r"logger_params.keep_last = -1 is out of range: it must be >= 0"):
         load_config(CONFIGS / "pointmass.json", ["--config.logger_params.keep_last", "-1"])
+
+
+def test_ignored_myoassist_keys_print_as_one_line():
+    import warnings
+
+    from mjx_myoassist.config import IgnoredKeyWarning
+
+    path = fixture_path(f"{MYOASSIST_SESSION}/session_config.json")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_config(path)
+    (w,) = [w for w in caught if w.category is IgnoredKeyWarning]
+    shown = warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line)
+    assert shown.count("\n") == 1 and str(path) in shown and "code_version" in shown and "ppo_params.use_sde" in shown
+
+
+def test_each_range_check_is_on_its_field():
+    """The range checks live in the fields' metadata (schema.py) and say what they allow (the reference)."""
+    import dataclasses
+
+    from mjx_myoassist.config import REFERENCE_SECTIONS, validation
+
+    assert not hasattr(validation, "FIELD_CHECKS")
+    checked = {
+        f"{cls.__name__}.{f.name}": f.metadata["check"]
+        for _, cls in REFERENCE_SECTIONS
+        for f in dataclasses.fields(cls)
+        if f.metadata.get("check") is not None
+    }
+    assert len(checked) >= 50 and all(getattr(check, "allowed", "") for check in checked.values())
+    assert checked["PPOParams.gamma"].allowed == ">= 0 and <= 1"
+
+
+@pytest.mark.parametrize(
+    "base, override, message",
+    [
+        ("humanoid_stand.json", ("env_params.reward_function", "stnd"), "reward_function 'stnd' is unknown. Did you"),
+        ("pointmass.json", ("policy_params.custom_policy_params.activation", "gelu"), "activation 'gelu' is unknown"),
+        (
+            "test.json",
+            ("policy_params.custom_policy_params.actor_output_activation", "sigmoid"),
+            "actor_output_activation 'sigmoid' is unknown",
+        ),
+        ("test.json", ("env_params.mjx_ready_edits", "false", "env_params.terrain_type", "random"), "mjx_ready_edits"),
+    ],
+)
+def test_checks_that_need_only_the_config_run_when_it_loads(base, override, message):
+    pairs = [f"--config.{text}" if i % 2 == 0 else text for i, text in enumerate(override)]
+    with pytest.raises(ConfigError, match=message):
+        load_config(CONFIGS / base, pairs)
+
+
+def test_allowed_values_match_what_the_env_and_networks_implement():
+    from mjx_myoassist.config import ACTIVATIONS, FLAT_TERRAINS, HUMANOID_REWARD_FUNCTIONS, OUTPUT_ACTIVATIONS
+    from mjx_myoassist.envs import humanoid, terrain
+    from mjx_myoassist.ppo import networks
+
+    assert set(HUMANOID_REWARD_FUNCTIONS) == set(humanoid.REWARD_FUNCTIONS)
+    assert set(ACTIVATIONS) == set(networks.ACTIVATIONS) and set(OUTPUT_ACTIVATIONS) == set(networks.OUTPUT_ACTIVATIONS)
+    assert set(FLAT_TERRAINS) == set(terrain.FLAT_TYPES)

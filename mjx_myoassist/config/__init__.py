@@ -1,5 +1,6 @@
 """Typed training config from MyoAssist-schema JSON; every public name of the submodules is re-exported here."""
 
+from mjx_myoassist.config.checks import Check
 from mjx_myoassist.config.loading import (
     MYOASSIST_IGNORED_KEYS,
     PRESETS_DIR,
@@ -29,8 +30,12 @@ from mjx_myoassist.config.paths import (
 )
 from mjx_myoassist.config.reference_doc import REFERENCE_SECTIONS, config_reference_markdown
 from mjx_myoassist.config.schema import (
+    ACTIVATIONS,
+    CAMERA_TYPES,
     CONFIG_CLASS_BY_ENV_ID,
+    HUMANOID_REWARD_FUNCTIONS,
     INTEGRATORS,
+    OUTPUT_ACTIVATIONS,
     PHYSICS_BACKENDS,
     PHYSICS_PRECISIONS,
     TERRAIN_TYPES,
@@ -56,25 +61,21 @@ from mjx_myoassist.config.schema import (
     RewardWeights,
     TrainSessionConfigBase,
 )
-from mjx_myoassist.config.validation import (
-    CAMERA_TYPES,
-    FIELD_CHECKS,
-    ORDERED_FIELDS,
-    Check,
-    check_fields,
-    validate,
-)
+from mjx_myoassist.config.validation import FLAT_TERRAINS, ORDERED_FIELDS, check_fields, validate
 
 __all__ = [
     "ACTION_ENTRY_TYPES",
+    "ACTIVATIONS",
     "CAMERA_TYPES",
     "CONFIG_CLASS_BY_ENV_ID",
-    "FIELD_CHECKS",
+    "FLAT_TERRAINS",
+    "HUMANOID_REWARD_FUNCTIONS",
     "INTEGRATORS",
     "MYOASSIST_DEFAULT_REFERENCE",
     "MYOASSIST_IGNORED_KEYS",
     "OBS_ENTRY_TYPES",
     "ORDERED_FIELDS",
+    "OUTPUT_ACTIVATIONS",
     "PATH_FIELDS",
     "PHYSICS_BACKENDS",
     "PHYSICS_PRECISIONS",

@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Union
 
+from mjx_myoassist.config.checks import did_you_mean as _did_you_mean
 from mjx_myoassist.config.paths import resolve_config_paths
 from mjx_myoassist.config.schema import (
     CONFIG_CLASS_BY_ENV_ID,
@@ -18,7 +19,6 @@ from mjx_myoassist.config.schema import (
     HumanoidTrainSessionConfig,
     PointMassTrainSessionConfig,
     TrainSessionConfigBase,
-    _did_you_mean,
 )
 from mjx_myoassist.config.validation import validate
 
@@ -97,12 +97,30 @@ MYOASSIST_IGNORED_KEYS: dict[str, str] = {
 }
 
 
-def _report_ignored(path: str) -> None:
-    warnings.warn(
-        f"Config key '{path}' is a MyoAssist setting that is ignored here: {MYOASSIST_IGNORED_KEYS[path]}.",
-        IgnoredKeyWarning,
-        stacklevel=2,
+def ignored_keys(data: dict[str, Any]) -> list[str]:
+    """The ignored MyoAssist keys (:data:`MYOASSIST_IGNORED_KEYS`) present in a raw config dict."""
+
+    def present(path: str) -> bool:
+        node: Any = data
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    return [path for path in MYOASSIST_IGNORED_KEYS if present(path)]
+
+
+def report_ignored(keys: typing.Sequence[str], source: str | Path | None = None) -> None:
+    """One IgnoredKeyWarning line that lists the ignored MyoAssist keys (their reasons: docs/config_reference.md)."""
+    if not keys:
+        return
+    text = (
+        f"{len(keys)} MyoAssist config key{'s' if len(keys) > 1 else ''} ignored here (accepted, not acted on; "
+        f"why: docs/config_reference.md): {', '.join(keys)}"
     )
+    # lineno 0: the warning prints as one line, with no source line under it
+    warnings.warn_explicit(text, IgnoredKeyWarning, str(source or "config"), 0)
 
 
 def _ignored_keys_in(section: str) -> list[str]:
@@ -117,8 +135,7 @@ def _build(cls: type, data: dict[str, Any], where: str = "") -> Any:
     for key, value in data.items():
         path = f"{where}.{key}" if where else key
         if key not in names and path in MYOASSIST_IGNORED_KEYS:
-            _report_ignored(path)
-            continue
+            continue  # reported once for the whole config (report_ignored)
         if key not in names:
             ignored = _ignored_keys_in(where)
             raise ConfigError(
@@ -220,10 +237,14 @@ def _under_free_dict(key: str, cls: type) -> bool:
     return False
 
 
-def config_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TrainSessionConfigBase:
+def config_from_dict(
+    data: dict[str, Any], base_dir: Path | None = None, source: str | Path | None = None
+) -> TrainSessionConfigBase:
     """Builds and validates a config from a MyoAssist-schema dict; relative paths resolve against ``base_dir``,
-    then the working directory, and are stored absolute (:func:`resolve_path`)."""
+    then the working directory, and are stored absolute (:func:`resolve_path`). The ignored MyoAssist keys
+    are reported in one IgnoredKeyWarning naming ``source`` (the file the dict came from)."""
     cls = _config_class(data)
+    report_ignored(ignored_keys(data), source)
     if cls in (HumanoidTrainSessionConfig, PointMassTrainSessionConfig):
         defaults = dataclasses.asdict(cls().env_params)
         data = {**data, "env_params": {**defaults, **data.get("env_params", {})}}
@@ -264,4 +285,4 @@ def load_config(path: str | Path, overrides: typing.Sequence[str] = ()) -> Train
         raise ConfigError(f"Config file '{path}' is not valid JSON: {err}.") from err
     _require_object(data, f"The top level of '{path}'")
     packaged = path.resolve().parent == PRESETS_DIR  # also through the checkout's configs/ link
-    return config_from_dict(apply_overrides(data, overrides), PRESETS_DIR if packaged else path.parent)
+    return config_from_dict(apply_overrides(data, overrides), PRESETS_DIR if packaged else path.parent, path)

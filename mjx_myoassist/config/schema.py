@@ -1,27 +1,38 @@
-"""The config dataclasses (MyoAssist's session hierarchy), their documented fields and allowed values."""
+"""The config dataclasses (MyoAssist's session hierarchy): each field's doc, default and range check together."""
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
-import typing
 from dataclasses import dataclass, field
 from typing import Any
+
+from mjx_myoassist.config.checks import (
+    AT_LEAST_ONE,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    Check,
+    bounds,
+    layer_sizes,
+    one_of,
+)
 
 
 class ConfigError(ValueError):
     """A configuration value is missing, unknown or inconsistent; the message says how to fix it."""
 
 
-def _doc(default: Any, text: str) -> Any:
-    """A dataclass field with a default (copied for mutable values) and a docstring."""
+def _doc(default: Any, text: str, check: Check | None = None) -> Any:
+    """A dataclass field with a default (copied for mutable values), a docstring and, optionally, the range
+    check that config validation runs on its value (:mod:`mjx_myoassist.config.checks`)."""
+    metadata = {"doc": text, "check": check}
     if isinstance(default, (list, dict)):
         value = default
-        return field(default_factory=lambda: json.loads(json.dumps(value)), metadata={"doc": text})
+        return field(default_factory=lambda: json.loads(json.dumps(value)), metadata=metadata)
     if dataclasses.is_dataclass(default):
-        return field(default_factory=type(default), metadata={"doc": text})
-    return field(default=default, metadata={"doc": text})
+        return field(default_factory=type(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 VELOCITY_MODES = ("UNIFORM", "SINUSOIDAL", "STEP")
@@ -31,14 +42,22 @@ PHYSICS_BACKENDS = ("auto", "mjx", "warp", "cpu")
 PHYSICS_PRECISIONS = ("float32", "float64")
 INTEGRATORS = ("", "Euler", "implicitfast", "RK4")  # names of mujoco.mjtIntegrator, "" = the model's own
 WEIGHT_INITS = ("myoassist", "scaled")
+CAMERA_TYPES = ("follow", "fixed", "average_speed")  # average_speed: MyoAssist's analyzer camera
+HUMANOID_REWARD_FUNCTIONS = ("stand", "kneel", "walk")  # mjx_myoassist/envs/humanoid.py
+ACTIVATIONS = ("tanh", "relu")  # hidden layers (mjx_myoassist/ppo/networks.py)
+OUTPUT_ACTIVATIONS = ("tanh", "none")  # after each actor's output layer
 
 
 @dataclass
 class LoggerParams:
-    logging_frequency: int = _doc(8, "Log and checkpoint every this many PPO rollouts (epochs).")
-    evaluate_frequency: int = _doc(0, "Run the evaluation batches every this many rollouts; 0 = only at the end.")
+    logging_frequency: int = _doc(8, "Log and checkpoint every this many PPO rollouts (epochs).", check=AT_LEAST_ONE)
+    evaluate_frequency: int = _doc(
+        0, "Run the evaluation batches every this many rollouts; 0 = only at the end.", check=NON_NEGATIVE
+    )
     keep_last: int = _doc(
-        5, "Checkpoints kept: the newest this many, plus the best by evaluation (evaluations.json); 0 = keep all."
+        5,
+        "Checkpoints kept: the newest this many, plus the best by evaluation (evaluations.json); 0 = keep all.",
+        check=NON_NEGATIVE,
     )
     save_env_state: bool = _doc(
         True,
@@ -50,8 +69,11 @@ class LoggerParams:
         "Episodes of the walk test run with every evaluation (deterministic policy, off-trajectory termination "
         "off, flat ground, the config's target speed, random reference starts); it picks the best checkpoint. "
         "0 = no walk test.",
+        check=NON_NEGATIVE,
     )
-    walk_test_seconds: float = _doc(10.0, "Length of a walk-test episode in s; an episode that lasts it walks.")
+    walk_test_seconds: float = _doc(
+        10.0, "Length of a walk-test episode in s; an episode that lasts it walks.", check=POSITIVE
+    )
 
 
 @dataclass
@@ -76,11 +98,13 @@ class RewardWeights:
 @dataclass
 class EnvParams:
     env_id: str = _doc("myoAssistLegImitationExo-v0", "Registered environment id (see mjx_myoassist.envs.ENV_IDS).")
-    num_envs: int = _doc(32, "Number of parallel environments (vmapped in one batch).")
-    seed: int = _doc(1234, "Random seed of the environments and the trainer.")
-    control_framerate: int = _doc(30, "Policy (control) rate in Hz.")
-    physics_sim_framerate: int = _doc(1200, "Physics rate in Hz; substeps = physics_sim_framerate / control_framerate.")
-    custom_max_episode_steps: int = _doc(1000, "Truncate episodes after this many control steps.")
+    num_envs: int = _doc(32, "Number of parallel environments (vmapped in one batch).", check=AT_LEAST_ONE)
+    seed: int = _doc(1234, "Random seed of the environments and the trainer.", check=bounds(0, 2**32 - 1))
+    control_framerate: int = _doc(30, "Policy (control) rate in Hz.", check=AT_LEAST_ONE)
+    physics_sim_framerate: int = _doc(
+        1200, "Physics rate in Hz; substeps = physics_sim_framerate / control_framerate.", check=AT_LEAST_ONE
+    )
+    custom_max_episode_steps: int = _doc(1000, "Truncate episodes after this many control steps.", check=AT_LEAST_ONE)
     model_path: str = _doc(
         "",
         "MyoAssist model path (models/22muscle_2D/myoLeg22_2D_<DEVICE>.xml, models/26muscle_3D/myoLeg26_<DEVICE>.xml): "
@@ -94,15 +118,20 @@ class EnvParams:
         "false = MyoAssist's original mesh contacts and solver, which only the cpu physics backend can run.",
     )
     solver_iterations: int = _doc(
-        0, "Constraint solver iterations; 0 = the model's own (MJX-ready edits: 4; MyoAssist's original: 100)."
+        0,
+        "Constraint solver iterations; 0 = the model's own (MJX-ready edits: 4; MyoAssist's original: 100).",
+        check=NON_NEGATIVE,
     )
     solver_ls_iterations: int = _doc(
-        0, "Solver line-search iterations; 0 = the model's own (MJX-ready edits: 8; MyoAssist's original: 50)."
+        0,
+        "Solver line-search iterations; 0 = the model's own (MJX-ready edits: 8; MyoAssist's original: 50).",
+        check=NON_NEGATIVE,
     )
     integrator: str = _doc(
         "",
         "Physics integrator: '' = the model's own (MyoAssist: Euler), or 'Euler', 'implicitfast', 'RK4'. MyoAssist's "
         "published policy falls under 'implicitfast' at every rate tried (benchmarks/README.md, Physics rate).",
+        check=one_of(INTEGRATORS),
     )
     model_id: str = _doc("", "Model id (mjx_myoassist.models.MODEL_IDS); empty = derived from model_path/env_id.")
     prev_trained_policy_path: str | None = _doc(
@@ -114,14 +143,16 @@ class EnvParams:
         "auto",
         "'mjx' (JAX physics), 'warp' (MuJoCo Warp, NVIDIA GPUs; pip install -e \".[warp]\"), 'cpu' (MuJoCo C) or "
         "'auto' (warp on NVIDIA GPUs when installed, mjx on other GPUs/TPUs, else cpu).",
+        check=one_of(PHYSICS_BACKENDS),
     )
-    num_threads: int = _doc(0, "Threads of the cpu physics backend; 0 = all cores.")
+    num_threads: int = _doc(0, "Threads of the cpu physics backend; 0 = all cores.", check=NON_NEGATIVE)
     physics_precision: str = _doc(
         "float32",
         "Precision of MJX physics: 'float64' switches JAX to 64-bit (jax_enable_x64) for the whole run, as CPU "
         "MuJoCo computes. MyoAssist's own models on MJX need float64 or, in float32, via_point_armature 0.01 "
         "(docs/models.md, Precision); the warp backend runs them in float32 as they are. The cpu backend is always "
         "float64.",
+        check=one_of(PHYSICS_PRECISIONS),
     )
 
 
@@ -129,7 +160,7 @@ class EnvParams:
 class ImitationEnvParams(EnvParams):
     safe_height: float = _doc(0.7, "Episode terminates when the pelvis is lower than this (m).")
     out_of_trajectory_threshold: float = _doc(
-        0.2, "Episode terminates when any imitated joint is further than this from the reference."
+        0.2, "Episode terminates when any imitated joint is further than this from the reference.", check=POSITIVE
     )
     flag_random_ref_index: bool = _doc(True, "Start each episode at a random reference index in [0, 0.8 L).")
     via_point_armature: float = _doc(
@@ -137,22 +168,24 @@ class ImitationEnvParams(EnvParams):
         "Armature (kg) on the slide joints of MyoAssist's 1 g via-point bodies; 0 = MyoAssist's model as it is. "
         "0.01 lets MyoAssist's models run on float32 MJX (its published policy walks 5/5 there, and its cpu gait "
         "is unchanged: docs/models.md, Precision).",
+        check=NON_NEGATIVE,
     )
-    min_target_velocity: float = _doc(1.25, "Lowest target walking speed (m/s).")
+    min_target_velocity: float = _doc(1.25, "Lowest target walking speed (m/s).", check=NON_NEGATIVE)
     max_target_velocity: float = _doc(1.25, "Highest target walking speed (m/s).")
-    min_target_velocity_period: float = _doc(2.0, "Shortest period of target speed changes (s).")
+    min_target_velocity_period: float = _doc(2.0, "Shortest period of target speed changes (s).", check=POSITIVE)
     max_target_velocity_period: float = _doc(10.0, "Longest period of target speed changes (s).")
     velocity_mode: str = _doc(
         "RANDOM",
         "Target speed schedule of training episodes: RANDOM draws UNIFORM, SINUSOIDAL or STEP per episode as "
         "MyoAssist's training does; a mode name fixes it (mjx_myoassist/envs/velocity.py).",
+        check=one_of(TRAINING_VELOCITY_MODES),
     )
     enable_lumbar_joint: bool = _doc(
         False, "Let the lumbar joint move; the planar 22-muscle leg welds its trunk, so true is an error there."
     )
     lumbar_joint_fixed_angle: float = _doc(-0.13, "Trunk angle (rad of lumbar extension, + = backward) when fixed.")
     lumbar_joint_damping_value: float = _doc(
-        0.05, "Lumbar joint damping when enabled (unused while the trunk is welded)."
+        0.05, "Lumbar joint damping when enabled (unused while the trunk is welded).", check=NON_NEGATIVE
     )
     observation_joint_pos_keys: list[str] = _doc([], "Joints whose position is observed, in this order.")
     observation_joint_vel_keys: list[str] = _doc([], "Joints whose velocity is observed, in this order.")
@@ -160,7 +193,9 @@ class ImitationEnvParams(EnvParams):
         ["r_foot", "l_foot", "r_toes", "l_toes"], "Foot force sensors observed (divided by body weight)."
     )
     terrain_type: str = _doc(
-        "flat", "MyoAssist's terrain types: flat, random, harmonic_sinusoidal, slope, or dev (flat, as in MyoAssist)."
+        "flat",
+        "MyoAssist's terrain types: flat, random, harmonic_sinusoidal, slope, or dev (flat, as in MyoAssist).",
+        check=one_of(TERRAIN_TYPES),
     )
     terrain_params: str = _doc(
         "",
@@ -170,7 +205,9 @@ class ImitationEnvParams(EnvParams):
         "mjx_myoassist/envs/terrain.py.",
     )
     terrain_curriculum_steps: int = _doc(
-        0, "Environment steps over which terrain roughness ramps from flat to full; 0 = no curriculum."
+        0,
+        "Environment steps over which terrain roughness ramps from flat to full; 0 = no curriculum.",
+        check=NON_NEGATIVE,
     )
     reward_keys_and_weights: RewardWeights = _doc(RewardWeights(), "Reward term weights.")
     reference_data_path: str = _doc("", "Reference gait (.npz/.json, MyoAssist format); empty = packaged default.")
@@ -179,34 +216,44 @@ class ImitationEnvParams(EnvParams):
 
 @dataclass
 class HumanoidEnvParams(EnvParams):
-    reward_function: str = _doc("stand", "Reward function key: stand, kneel or walk.")
-    frame_skip: int = _doc(3, "Physics steps per control step.")
-    framerate: int = _doc(60, "Video framerate for rendering.")
-    reset_noise_scale: float = _doc(0.01, "Scale of the uniform perturbation of initial qpos and qvel.")
+    reward_function: str = _doc(
+        "stand", "Reward function key: stand, kneel or walk.", check=one_of(HUMANOID_REWARD_FUNCTIONS)
+    )
+    frame_skip: int = _doc(3, "Physics steps per control step.", check=AT_LEAST_ONE)
+    framerate: int = _doc(60, "Video framerate for rendering.", check=AT_LEAST_ONE)
+    reset_noise_scale: float = _doc(
+        0.01, "Scale of the uniform perturbation of initial qpos and qvel.", check=NON_NEGATIVE
+    )
     target_velocity: float = _doc(1.0, "Forward speed the walk reward asks for (m/s).")
-    target_height: float = _doc(1.282, "Head height the stand reward asks for (m).")
+    target_height: float = _doc(1.282, "Head height the stand reward asks for (m).", check=POSITIVE)
 
 
 @dataclass
 class PointMassEnvParams(EnvParams):
-    frame_skip: int = _doc(5, "Physics steps per control step.")
-    start_range: float = _doc(0.5, "Initial position drawn uniformly in [-start_range, start_range]^2 (m).")
+    frame_skip: int = _doc(5, "Physics steps per control step.", check=AT_LEAST_ONE)
+    start_range: float = _doc(
+        0.5, "Initial position drawn uniformly in [-start_range, start_range]^2 (m).", check=POSITIVE
+    )
 
 
 @dataclass
 class PPOParams:
-    learning_rate: float = _doc(3e-4, "Adam learning rate.")
-    n_steps: int = _doc(512, "Rollout length per environment and update.")
-    batch_size: int = _doc(8192, "Minibatch size; n_steps * num_envs must be a multiple >= batch_size.")
-    n_epochs: int = _doc(10, "Passes over the rollout per update.")
-    gamma: float = _doc(0.99, "Discount factor.")
-    gae_lambda: float = _doc(0.95, "GAE lambda.")
-    clip_range: float = _doc(0.2, "PPO policy clip range.")
-    clip_range_vf: float | None = _doc(None, "Value clip range; null = no value clipping.")
-    ent_coef: float = _doc(0.0, "Entropy bonus coefficient.")
-    vf_coef: float = _doc(0.5, "Value loss coefficient.")
-    max_grad_norm: float = _doc(0.5, "Global gradient-norm clip.")
-    target_kl: float | None = _doc(None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this.")
+    learning_rate: float = _doc(3e-4, "Adam learning rate.", check=POSITIVE)
+    n_steps: int = _doc(512, "Rollout length per environment and update.", check=AT_LEAST_ONE)
+    batch_size: int = _doc(
+        8192, "Minibatch size; n_steps * num_envs must be a multiple >= batch_size.", check=AT_LEAST_ONE
+    )
+    n_epochs: int = _doc(10, "Passes over the rollout per update.", check=AT_LEAST_ONE)
+    gamma: float = _doc(0.99, "Discount factor.", check=FRACTION)
+    gae_lambda: float = _doc(0.95, "GAE lambda.", check=FRACTION)
+    clip_range: float = _doc(0.2, "PPO policy clip range.", check=POSITIVE)
+    clip_range_vf: float | None = _doc(None, "Value clip range; null = no value clipping.", check=POSITIVE)
+    ent_coef: float = _doc(0.0, "Entropy bonus coefficient.", check=NON_NEGATIVE)
+    vf_coef: float = _doc(0.5, "Value loss coefficient.", check=NON_NEGATIVE)
+    max_grad_norm: float = _doc(0.5, "Global gradient-norm clip.", check=POSITIVE)
+    target_kl: float | None = _doc(
+        None, "Stop the epoch loop of an update when the approximate KL exceeds 1.5x this.", check=POSITIVE
+    )
     normalize_observation: bool = _doc(
         False,
         "Running mean/variance observation normalization (an option of this project); false, the default, feeds "
@@ -215,6 +262,7 @@ class PPOParams:
     adam_eps: float = _doc(
         1e-8,
         "Adam epsilon: 1e-8 as MyoAssist's policies get (torch's default); Stable-Baselines3's MlpPolicy uses 1e-5.",
+        check=POSITIVE,
     )
 
 
@@ -223,23 +271,26 @@ class CustomPolicyParams:
     net_arch: dict[str, list[int]] = _doc(
         {"human_actor": [64, 64], "exo_actor": [8, 8], "common_critic": [64, 64]},
         "Hidden layer sizes per network (human_actor, exo_actor, common_critic; or pi, vf).",
+        check=layer_sizes,
     )
     net_indexing_info: dict[str, Any] = _doc(
         {}, "Observation slices read and action slices written per network; empty = one actor for all."
     )
     log_std_init: float = _doc(0.0, "Initial log standard deviation of the Gaussian policy.")
-    activation: str = _doc("tanh", "Hidden activation: tanh or relu.")
+    activation: str = _doc("tanh", "Hidden activation: tanh or relu.", check=one_of(ACTIVATIONS))
     actor_output_activation: str = _doc(
         "tanh",
         "Activation after each actor's output layer: tanh, the default, as MyoAssist's policies (tanh after every "
         "layer, so the mean stays in (-1, 1)), or none (a linear action mean). The critic's output is linear "
         "either way, as in MyoAssist.",
+        check=one_of(OUTPUT_ACTIVATIONS),
     )
     weight_init: str = _doc(
         "myoassist",
         "Initial weights: 'myoassist' = orthogonal with gain 1 on every layer and zero biases (what MyoAssist's "
         "policies get from Stable-Baselines3's init_weights); 'scaled' = orthogonal with gain sqrt(2) on hidden "
         "layers, 0.01 on actor outputs and 1 on the critic output (the PPO implementations' choice).",
+        check=one_of(WEIGHT_INITS),
     )
 
 
@@ -250,15 +301,19 @@ class PolicyParams:
 
 @dataclass
 class EvaluateParams:
-    num_timesteps: int = _doc(200, "Control steps per evaluation episode.")
-    min_target_velocity: float = _doc(1.25, "Lowest target speed (m/s).")
+    num_timesteps: int = _doc(200, "Control steps per evaluation episode.", check=AT_LEAST_ONE)
+    min_target_velocity: float = _doc(1.25, "Lowest target speed (m/s).", check=NON_NEGATIVE)
     max_target_velocity: float = _doc(1.25, "Highest target speed (m/s).")
-    target_velocity_period: float = _doc(2.0, "Period of target speed changes (s).")
-    velocity_mode: str = _doc("UNIFORM", "UNIFORM, SINUSOIDAL or STEP.")
-    cam_type: str = _doc("follow", "Camera for videos: follow or fixed (MyoAssist's average_speed renders fixed).")
-    cam_distance: float = _doc(2.5, "Camera distance (m).")
+    target_velocity_period: float = _doc(2.0, "Period of target speed changes (s).", check=POSITIVE)
+    velocity_mode: str = _doc("UNIFORM", "UNIFORM, SINUSOIDAL or STEP.", check=one_of(VELOCITY_MODES))
+    cam_type: str = _doc(
+        "follow",
+        "Camera for videos: follow or fixed (MyoAssist's average_speed renders fixed).",
+        check=one_of(CAMERA_TYPES),
+    )
+    cam_distance: float = _doc(2.5, "Camera distance (m).", check=POSITIVE)
     visualize_activation: bool = _doc(True, "Colour muscles by activation in videos.")
-    num_envs: int = _doc(16, "Environments evaluated at once for this entry.")
+    num_envs: int = _doc(16, "Environments evaluated at once for this entry.", check=AT_LEAST_ONE)
 
 
 @dataclass
@@ -268,7 +323,7 @@ class AutoRewardAdjustParams:
 
 @dataclass
 class TrainSessionConfigBase:
-    total_timesteps: int = _doc(30_000_000, "Total environment steps to train for.")
+    total_timesteps: int = _doc(30_000_000, "Total environment steps to train for.", check=AT_LEAST_ONE)
     comment: str = _doc("", "Free text kept with the session.")
     logger_params: LoggerParams = _doc(LoggerParams(), "Logging and checkpoint cadence.")
     env_params: EnvParams = _doc(EnvParams(), "Environment parameters.")
@@ -339,8 +394,3 @@ CONFIG_CLASS_BY_ENV_ID: dict[str, type[TrainSessionConfigBase]] = {
     "humanoid-v0": HumanoidTrainSessionConfig,
     "pointmass-v0": PointMassTrainSessionConfig,
 }
-
-
-def _did_you_mean(name: str, options: typing.Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f" Did you mean '{close[0]}'?" if close else ""
