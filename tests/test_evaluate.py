@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mjx_myoassist.config import load_config
-from mjx_myoassist.evaluate import Evaluator, evaluate_policy, main
+from mjx_myoassist.evaluate import Evaluator, evaluate_policy, main, walk_score, walk_summary
 from mjx_myoassist.ppo import networks
 from mjx_myoassist.ppo.normalizer import RunningStats
 from tests.conftest import CONFIGS, ROOT, SMALL_POINTMASS, fixture_path
@@ -73,7 +73,7 @@ def leg_session(tmp_path_factory):
     from mjx_myoassist.session import Session
 
     config = load_config(CONFIGS / "test.json", ["--config.env_params.physics_backend", "cpu"])
-    session = Session(config, results_dir=tmp_path_factory.mktemp("leg"))
+    session = Session.new(config, results_dir=tmp_path_factory.mktemp("leg"))
     session.save_checkpoint()
     return session.dir
 
@@ -125,7 +125,7 @@ def test_each_episode_has_its_own_rng(leg_session):
 def test_pointmass_session_evaluates_without_distance(tmp_path):
     from mjx_myoassist.session import Session
 
-    session = Session(load_config(CONFIGS / "pointmass.json", SMALL_POINTMASS), results_dir=tmp_path)
+    session = Session.new(load_config(CONFIGS / "pointmass.json", SMALL_POINTMASS), results_dir=tmp_path)
     session.save_checkpoint()
     rows = evaluate_policy(session.dir, episodes=2, seconds=0.5)
     assert [r["steps"] for r in rows] == [10, 10]  # dt = 5 x 10 ms; the mass stays inside the arena
@@ -159,3 +159,36 @@ def test_published_myoassist_session(tmp_path):
         assert r["truncated"] == (not r["terminated"]) and r["end"] in ("time_limit", "fell")
         assert r["mean_target_velocity"] == pytest.approx(1.25)  # the published session's fixed target
         assert np.isfinite(r["distance"]) and np.isfinite(r["return"])
+
+
+def test_walk_summary_counts_the_episodes_that_last():
+    rows = [
+        {"seconds": 10.0, "distance": 11.7, "mean_speed": 1.17},
+        {"seconds": 3.0, "distance": 2.0, "mean_speed": 0.6},
+    ]
+    summary = walk_summary(rows, 10.0)
+    assert summary["fraction"] == 0.5 and not summary["all_walked"]
+    assert summary["distance_mean"] == pytest.approx(6.85) and summary["distance_min"] == 2.0
+    assert summary["speed_mean"] == pytest.approx(0.885) and summary["rows"] == rows
+    assert walk_summary(rows[:1], 10.0)["all_walked"]
+    assert walk_score(walk_summary(rows[:1], 10.0)) > walk_score(summary)
+
+
+@pytest.mark.slow
+def test_walk_test_tells_the_published_policy_from_an_untrained_one(leg_session):
+    """The published MyoAssist policy lasts the walk test (2 s, flat, 1.25 m/s); the untrained one falls."""
+    from mjx_myoassist.evaluate import WalkTest, load_trained
+
+    reference = ["--config.env_params.reference_data_path", str(fixture_path(SURROGATE)),
+                 "--config.env_params.myoassist_root", str(fixture_path(f"{PUBLISHED}/session_config.json").parents[4]),
+                 "--config.env_params.physics_backend", "cpu"]  # fmt: skip
+    published = load_trained(fixture_path(f"{PUBLISHED}/session_config.json").parent, overrides=reference)
+    walk = WalkTest(published.config, published.layout, episodes=3, seconds=2.0, dt=1 / 30)
+    result = walk.run(published.params, published.stats)
+    assert result["fraction"] == 1.0 and result["all_walked"] and len(result["rows"]) == 3
+    assert 2.0 < result["distance_min"] < 3.0 and result["speed_mean"] == pytest.approx(1.17, abs=0.1)
+    untrained = load_trained(leg_session)
+    walk = WalkTest(untrained.config, untrained.layout, episodes=3, seconds=2.0, dt=1 / 30)
+    result = walk.run(untrained.params, untrained.stats)
+    assert result["fraction"] == 0.0 and not result["all_walked"]
+    assert all(r["end"] in ("fell", "numerical_fault") for r in result["rows"])
