@@ -73,3 +73,99 @@ def test_wheel_trains_renders_and_evaluates_from_another_folder(tmp_path):
     assert (session / "analyze_results" / "training_curves.png").is_file()
     table = run([bin_dir / "mjx-evaluate", session, "--episodes", "2", "--seconds", "0.5"], cwd=work)
     assert "episode" in table
+
+
+# ---- quick checks of the install (run on every supported Python by .ci/run) ----
+
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")  # Colab runs 3.12
+
+
+def quiet_env() -> dict[str, str]:
+    """The user's environment: none of the logging settings that this test process has picked up."""
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    for name in ("PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL"):
+        env.pop(name, None)
+    return env
+
+
+def python(code: str, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, env=quiet_env(), capture_output=True, text=True, timeout=300
+    )
+
+
+def test_supported_pythons_are_declared():
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    allowed = SpecifierSet(project["requires-python"])
+    for version in SUPPORTED_PYTHONS:
+        assert f"{version}.0" in allowed and f"{version}.9" in allowed, f"Python {version} not in {allowed}"
+        assert f"Programming Language :: Python :: {version}" in project["classifiers"]
+    assert sys.version[:4] in SUPPORTED_PYTHONS, f"running on an undeclared Python {sys.version}"
+
+
+def test_colab_install_cell_pins_the_same_stack_as_the_package():
+    """The notebook installs the package plus GPU wheels; their pins must agree with pyproject's."""
+    import tomllib
+
+    import nbformat
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = dict(d.split("==") for d in deps if "==" in d)
+    notebook = nbformat.read(ROOT / "notebooks" / "train_on_gpu.ipynb", as_version=4)
+    (cell,) = [c.source for c in notebook.cells if "GPU_STACK" in c.source and "pip" in c.source]
+    assert f'"jax[cuda12]=={pins["jax"]}"' in cell
+    assert f'"mujoco-mjx[warp]=={pins["mujoco-mjx"]}"' in cell
+
+
+def test_tensorboard_command_is_installed():
+    """The README's `tensorboard --logdir results` works after the package's pip install."""
+    tensorboard = Path(sys.executable).parent / "tensorboard"
+    assert tensorboard.is_file(), f"{tensorboard} missing: the package must depend on tensorboard"
+    out = subprocess.run([tensorboard, "--version_tb"], env=quiet_env(), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip()[:1].isdigit(), out.stdout + out.stderr
+
+
+def test_commands_print_no_warp_messages(tmp_path):
+    """Importing mujoco.mjx without warp-lang prints "Failed to import warp"; our commands stay quiet."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mjx_myoassist.evaluate", "--help"],
+        cwd=tmp_path, env=quiet_env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0 and "usage" in out.stdout
+    assert "Failed to import" not in out.stdout + out.stderr, out.stdout + out.stderr
+    probe = python(
+        "import mjx_myoassist, mujoco.mjx; print('messages:', mjx_myoassist.MJX_WARP_IMPORT_MESSAGES)", tmp_path
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.startswith("messages:") and "Failed to import" not in probe.stderr, probe.stdout + probe.stderr
+
+
+JIT_TWICE = """
+import sys
+if sys.argv[2] == "package first":
+    import mjx_myoassist
+import jax, jax.numpy as jnp
+if sys.argv[2] == "jax first":
+    import mjx_myoassist
+jax.config.update("jax_compilation_cache_dir", sys.argv[1])
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+print(float(jax.jit(lambda x: jnp.sin(x) * 2 + 1)(jnp.ones(3)).sum()))
+"""
+
+
+@pytest.mark.parametrize("order", ["package first", "jax first"])
+def test_compilation_cache_hits_print_no_xla_log(tmp_path, order):
+    """A persistent-cache hit makes XLA log pjrt_executable.cc / cpu_aot_loader.cc lines: not after our import,
+    also when jax was imported first (a notebook)."""
+    cache = tmp_path / "cache"
+    first = python(JIT_TWICE, tmp_path, str(cache), order)  # fills the cache
+    assert first.returncode == 0, first.stderr
+    assert list(cache.iterdir()), "nothing was cached: the test would not exercise a cache hit"
+    second = python(JIT_TWICE, tmp_path, str(cache), order)
+    assert second.returncode == 0 and second.stdout.strip() == first.stdout.strip(), second.stderr
+    assert ".cc:" not in second.stderr, second.stderr
