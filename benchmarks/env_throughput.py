@@ -18,7 +18,7 @@ With ``--device cpu`` and MJX rows, a GPU projection scales MuJoCo Playground's 
 training speed by the leg/humanoid MJX cost per physics step measured here (a projection, not a
 measurement).  ``--device gpu`` measures instead.
 
-Usage: ``python benchmarks/env_throughput.py [--device cpu|gpu] [--backends cpu mjx warp]
+Usage: ``python -m benchmarks.env_throughput [--device cpu|gpu] [--backends cpu mjx warp]
 [--cpu-batches ...] [--mjx-batches ...] [--warp-batches ...] [--steps 30] [--repeats 3] [--out F]``.
 Writes ``benchmarks/results/env_throughput_<device>.json`` unless ``--out`` is given.
 """
@@ -36,13 +36,15 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import (  # noqa: E402
+from benchmarks.harness import (
     RESULTS,
     TUTORIAL_STEPS,
     device_peak_mb,
     header,
+    make_parser,
+    module_command,
     peak_rss_mb,
+    repeat_seconds,
     run_child,
     spread,
     write_json,
@@ -98,12 +100,12 @@ def bench_env(backend: str, batch: int, steps: int, repeats: int, config: str = 
     compiled = jax.jit(rollout).lower(state, jax.random.PRNGKey(1)).compile()
     compile_s = time.perf_counter() - t0
     state = jax.block_until_ready(compiled(state, jax.random.PRNGKey(2)))  # warm-up, not timed
-    rates = []
-    for i in range(repeats):
-        t0 = time.perf_counter()
+
+    def timed(i: int) -> None:
+        nonlocal state
         state = jax.block_until_ready(compiled(state, jax.random.PRNGKey(3 + i)))
-        rates.append(batch * steps / (time.perf_counter() - t0))
-    rate = spread(rates)
+
+    rate = spread([batch * steps / s for s in repeat_seconds(timed, repeats)])
     return {
         "backend": backend,
         "batch": batch,
@@ -122,8 +124,9 @@ def run_row(backend: str, batch: int, args: argparse.Namespace, config: str | No
 
     ``config`` defaults to ``--config`` (the leg-exo test preset unless given)."""
     config = config or args.config
-    cmd = [sys.executable, __file__, "--row", backend, str(batch), "--config", config, "--steps", str(args.steps),
-           "--repeats", str(args.repeats)] + (["--cold-compile"] if args.cold_compile else [])  # fmt: skip
+    cold = ["--cold-compile"] if args.cold_compile else []
+    cmd = module_command("env_throughput", "--row", backend, str(batch), "--config", config, "--steps",
+                         str(args.steps), "--repeats", str(args.repeats), *cold)  # fmt: skip
     return run_child(cmd, args.row_timeout, {"backend": backend, "batch": batch, "config": config})
 
 
@@ -137,14 +140,12 @@ def workload(batch: int, steps: int) -> dict[str, Any]:
     from mjx_myoassist.config import load_config
     from mjx_myoassist.envs import make
     from mjx_myoassist.envs.base import action_to_ctrl
-    from mjx_myoassist.envs.cpu_backend import join64
 
     env = make(load_config(CONFIG, _overrides("cpu", batch)))
     state = jax.vmap(env.reset)(jax.random.split(jax.random.PRNGKey(0), batch))
-    hi, lo = jax.device_get((state.data.hi, state.data.lo))
     actions = np.random.default_rng(0).uniform(-1, 1, (steps, batch, env.action_size)).astype(np.float32)
     ctrl = np.asarray(jax.vmap(jax.vmap(lambda a: action_to_ctrl(a, env.ctrl_range)))(actions), np.float64)
-    job = {k: join64(hi[k], lo[k]) for k in ("qpos", "qvel", "act")}
+    job = env.backend.host_state(state.data)
     return {**job, "ctrl": ctrl, "actions": actions, "state": state, "env": env, "model": env.model}
 
 
@@ -239,12 +240,8 @@ def cpu_backend_on_workload(job, auto_reset: bool, repeats: int) -> list[float]:
     run = lambda s, acts: jax.lax.scan(lambda c, a: (jax.vmap(step)(c, a), None), s, acts)[0]  # noqa: E731
     compiled = jax.jit(run).lower(state, actions).compile()
     jax.block_until_ready(compiled(state, actions))
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(compiled(state, actions))
-        rates.append(actions.shape[0] * actions.shape[1] / (time.perf_counter() - t0))
-    return rates
+    seconds = repeat_seconds(lambda _: jax.block_until_ready(compiled(state, actions)), repeats)
+    return [actions.shape[0] * actions.shape[1] / s for s in seconds]
 
 
 def same_workload(envs: int, steps: int, repeats: int, cores: int) -> dict[str, Any]:
@@ -334,7 +331,7 @@ def _print_rows(rows: list[dict[str, Any]], workload: dict[str, Any] | None) -> 
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(__doc__)
     parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=None, help="default: all three")
     for name in BACKENDS:

@@ -1,21 +1,30 @@
-"""What every benchmark script records: machine, versions, commit, date, and the spread of repeated numbers."""
+"""The shared benchmark harness: what every results JSON records (machine with CPU model, versions, commit,
+date, settings), timing with repeats and their spread, the JSON writer, the common command-line options and
+rows run in their own process.
+
+Scripts are modules of the ``benchmarks`` package, run from the repository root as
+``python -m benchmarks.<script> ...``.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import resource
 import statistics
 import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+FIXTURES = ROOT.parent / "shared" / "myoassist_fixtures"  # MyoAssist fixtures beside the checkout
 TUTORIAL_STEPS = 30e6  # MyoAssist's tutorial run (env steps)
 
 
@@ -31,6 +40,16 @@ def spread(values: Sequence[float]) -> dict[str, Any]:
         "n": len(values),
         "values": values,
     }
+
+
+def repeat_seconds(fn: Callable[[int], object], repeats: int) -> list[float]:
+    """Wall seconds of ``fn(i)`` for i in 0..repeats-1 (the caller warms up and blocks on results inside ``fn``)."""
+    seconds = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        fn(i)
+        seconds.append(time.perf_counter() - start)
+    return seconds
 
 
 def peak_rss_mb() -> float:
@@ -104,10 +123,28 @@ def header(settings: dict[str, Any], *extra_versions: str) -> dict[str, Any]:
     }
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: dict[str, Any], quiet: bool = False) -> None:
+    """Writes a results file (indent 1, trailing newline), creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1) + "\n")
-    print(f"wrote {path}")
+    if not quiet:
+        print(f"wrote {path}")
+
+
+def make_parser(doc: str | None, out: Path | None = None, fixtures: bool = False) -> argparse.ArgumentParser:
+    """The common command line: the script's docstring as help, ``--out`` (when the script writes one results
+    file, default ``out``) and ``--fixtures`` (MyoAssist fixtures folder, default ``FIXTURES``)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if out is not None:
+        p.add_argument("--out", type=Path, default=out, help=f"results file (default: {out.relative_to(ROOT)})")
+    if fixtures:
+        p.add_argument("--fixtures", type=Path, default=FIXTURES, help="MyoAssist fixtures folder")
+    return p
+
+
+def module_command(script: str, *args: str) -> list[str]:
+    """The command that runs ``benchmarks/<script>.py`` as a module (run it with ``cwd=ROOT``)."""
+    return [sys.executable, "-m", f"benchmarks.{script}", *args]
 
 
 def run_child(cmd: list[str], timeout: float, identity: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +152,7 @@ def run_child(cmd: list[str], timeout: float, identity: dict[str, Any]) -> dict[
     output line, plus ``wall_s``; a failed or timed-out row returns ``identity`` with the error instead."""
     start = time.perf_counter()
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return {**identity, "error": f"timeout after {timeout:.0f} s"}
     wall = time.perf_counter() - start

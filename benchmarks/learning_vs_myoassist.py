@@ -7,8 +7,8 @@ episode length and reward per episode with MyoAssist's trainer run on the same r
 (``recorded/myoassist_training_policy_gait_reference.json``, ±20% is the issue's bar) and shows
 the published tutorial run (trained on a reference that is gone upstream) for context.
 
-    python benchmarks/learning_vs_myoassist.py   # 540,672 steps, as far as MyoAssist's run goes
-    python benchmarks/learning_vs_myoassist.py --resume /tmp/learning_vs_myoassist/train_session_<time> \
+    python -m benchmarks.learning_vs_myoassist   # 540,672 steps, as far as MyoAssist's run goes
+    python -m benchmarks.learning_vs_myoassist --resume /tmp/learning_vs_myoassist/train_session_<time> \
         --steps 1000000                          # the same run continued beside the published curve
 
 Writes ``benchmarks/results/learning_vs_myoassist.json`` (rewritten after every update, so a
@@ -19,21 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
-from datetime import date
 from pathlib import Path
 
-import jax
-import mujoco
 import numpy as np
 
+from benchmarks.harness import RESULTS, header, make_parser, write_json
 from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.config import load_config
 from mjx_myoassist.session import Session
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "myoassist_fixtures"
 PRESET = "myoassist/rl_train/train/train_configs/imitation_tutorial_22_separated_net_partial_obs.json"
 SAME_REFERENCE_LOG = "recorded/myoassist_training_policy_gait_reference.json"
 PUBLISHED_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
@@ -41,14 +36,13 @@ TOLERANCE = 0.2
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fixtures", type=Path, default=FIXTURES, help="MyoAssist fixtures folder")
+    parser = make_parser(__doc__.splitlines()[0], fixtures=True)
     parser.add_argument(
         "--steps", type=int, default=540_672, help="env steps to train (default: the length of MyoAssist's run)"
     )
     parser.add_argument("--backend", default="cpu", help="physics backend (cpu, mjx, warp, auto)")
     parser.add_argument("--seed", type=int, default=None, help="env_params.seed (default: the preset's)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "learning_vs_myoassist")
+    parser.add_argument("--out", type=Path, default=RESULTS / "learning_vs_myoassist", help="results path stem")
     parser.add_argument("--results-dir", type=Path, default=Path("/tmp/learning_vs_myoassist"))
     parser.add_argument("--resume", type=Path, default=None, help="continue this session of an earlier run to --steps")
     return parser.parse_args()
@@ -67,26 +61,14 @@ def preset_overrides(args: argparse.Namespace) -> list[str]:
     return [item for key, value in pairs.items() for item in (f"--config.{key}", value)]
 
 
-def machine() -> dict[str, str]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "jax_devices": ", ".join(str(d) for d in jax.devices()),
-        "jax": jax.__version__,
-        "mujoco": mujoco.__version__,
-        "date": date.today().isoformat(),
-    }
-
-
 def report(args, session_dir: Path, same_ref, published, settings, started: float) -> dict:
     """The JSON written after every update: curves, the ±20% comparison, throughput."""
     log = json.loads((session_dir / "train_log.json").read_text())
     ours = learning_curve.read_session_log(session_dir, at_steps=published.steps, label="ours (this project)")
     rows = learning_curve.compare(ours, same_ref, TOLERANCE)
     return {
+        **header(settings),
         "benchmark": "learning_vs_myoassist",
-        "machine": machine(),
-        "settings": settings,
         "session": str(session_dir),
         "env_steps": log[-1]["step"],
         "wall_s": time.perf_counter() - started,
@@ -135,7 +117,7 @@ def main() -> None:
 
     def write(_log) -> None:
         result = report(args, session.dir, same_ref, published, settings, started)
-        args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
+        write_json(args.out.with_suffix(".json"), result, quiet=True)
         ours = learning_curve.read_session_log(session.dir, at_steps=published.steps, label="ours (this project)")
         learning_curve.plot([ours, same_ref, published.up_to(ours.steps.max())], args.out.with_suffix(".png"),
                             tolerance_band=same_ref, tolerance=TOLERANCE)  # fmt: skip

@@ -15,7 +15,7 @@ Rows (each in its own process, so float64 can be switched on per row):
 * ``mjx_ready_warp_f32``: the edited model on MuJoCo Warp (float32, no armature; slow on a CPU);
 * ``embedded_cpu``: the embedded assist-sim model (no MyoAssist checkout), cpu backend.
 
-Usage: ``python benchmarks/myoassist_policy_walk.py [--fixtures ../shared/myoassist_fixtures]
+Usage: ``python -m benchmarks.myoassist_policy_walk [--fixtures ../shared/myoassist_fixtures]
 [--rows ...] [--episodes 5] [--no-cost]``; writes ``benchmarks/results/myoassist_policy_walk.json``
 (rows not run again keep their earlier results; each row records its ``measured_at``).
 """
@@ -31,7 +31,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.harness import RESULTS, ROOT, git_commit, header, make_parser, module_command, write_json
+
 RESULT_FILE = RESULTS / "myoassist_policy_walk.json"
 SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
 ROWS = {
@@ -134,8 +135,7 @@ def run_row(name: str, fixtures: Path, episodes: int) -> dict:
 
 def measured_at() -> str:
     """The checkout's commit and today's date (rows of one results file can come from different runs)."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS)
-    return f"commit {commit.stdout.strip() or 'unknown'}, {date.today().isoformat()}"
+    return f"commit {git_commit()}, {date.today().isoformat()}"
 
 
 def myoassist_reference(fixtures: Path) -> dict:
@@ -150,10 +150,7 @@ def myoassist_reference(fixtures: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--fixtures", type=Path, default=Path(__file__).resolve().parents[2] / "shared/myoassist_fixtures"
-    )
+    parser = make_parser(__doc__, out=RESULT_FILE, fixtures=True)
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
     parser.add_argument("--episodes", type=int, default=5)
     parser.add_argument("--no-cost", action="store_true", help="skip the C physics cost passes")
@@ -163,8 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.one_row:
         print(json.dumps(run_row(args.one_row, fixtures, args.episodes)))
         return 0
-    earlier = json.loads(RESULT_FILE.read_text()) if RESULT_FILE.is_file() else {}
+    earlier = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    settings = {"rows": args.rows, "episodes": args.episodes, "seconds": SECONDS, "cost": not args.no_cost}
     results = {
+        **header(settings),
         "myoassist": myoassist_reference(fixtures),
         "rows": earlier.get("rows", {}),  # rows not run again keep their results and measured_at
         "physics_cost_c_one_thread": {} if not args.no_cost else earlier.get("physics_cost_c_one_thread", {}),
@@ -174,17 +173,11 @@ def main(argv: list[str] | None = None) -> int:
         results["physics_cost_c_one_thread"][name] = physics_cost(fixtures, name)
         print(f"{name:24s} C cost {results['physics_cost_c_one_thread'][name]['ms_per_control_step']:.1f} ms/step")
     for name in args.rows:
-        cmd = [
-            sys.executable,
-            __file__,
-            "--fixtures",
-            str(fixtures),
-            "--episodes",
-            str(args.episodes),
-            "--one-row",
-            name,
-        ]
-        out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        cmd = module_command(
+            "myoassist_policy_walk", "--fixtures", str(fixtures), "--episodes", str(args.episodes), "--one-row", name
+        )
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
         if out.returncode:
             results["rows"][name] = {"row": name, "error": out.stderr.strip().splitlines()[-6:]}
         else:
@@ -198,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ref = results["myoassist"]
     span = f"{ref['distance_min']:.2f}-{ref['distance_max']:.2f} m"
     print(f"{'myoassist (recorded)':24s} {ref['walked_full_10s']}/5 walked 10 s, {span}")
-    RESULTS.mkdir(exist_ok=True)
-    RESULT_FILE.write_text(json.dumps(results, indent=1))
+    write_json(args.out, results)
     return 0
 
 

@@ -16,15 +16,13 @@ gait states (hip/knee/ankle angles vs Euler at 9600 Hz, Euler's converged soluti
 Rows at 1200 Hz with MyoAssist's 100/50 solver iterations give the scale of differences
 that do not matter (both settings walk 5/5).
 
-Usage: ``python benchmarks/physics_rate.py [--fixtures ../shared/myoassist_fixtures] [--rows ...]
+Usage: ``python -m benchmarks.physics_rate [--fixtures ../shared/myoassist_fixtures] [--rows ...]
 [--episodes 5]``; writes ``benchmarks/results/physics_rate.json``.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import sys
 import time
 import warnings
@@ -32,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.harness import RESULTS, header, make_parser, write_json
+
 SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
 REFERENCE_ROW = "1200_euler"
 ROWS = {  # name: physics rate (Hz), integrator, solver iterations (0 = the MJX-ready model's 4/8)
@@ -295,10 +294,7 @@ def one_line(row: dict, episodes: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--fixtures", type=Path, default=Path(__file__).resolve().parents[2] / "shared/myoassist_fixtures"
-    )
+    parser = make_parser(__doc__, out=RESULTS / "physics_rate.json", fixtures=True)
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
     parser.add_argument("--episodes", type=int, default=5)
     args = parser.parse_args(argv)
@@ -312,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     converged_model = make_env(fixtures, (CONVERGED_HZ, "Euler", 0))[0].model
     joints = joint_qpos_indices(converged_model)
     converged = one_control_step(converged_model, gait_states(fixtures), all_gait_joints(converged_model))
-    results = {"settings": settings(args.episodes), "rows": {}}
+    results = {**header(settings(args.episodes)), "rows": {}}
     ref = None
     models = {}
     for name in names:
@@ -336,8 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, cost in physics_costs(models, fixtures).items():
         results["rows"][name]["cost_c_one_thread"] = cost
         print(f"{name:22s} C MuJoCo {cost['ms_per_control_step']:.2f} ms per control step", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "physics_rate.json").write_text(json.dumps(results, indent=1))
+    write_json(args.out, results)
     return 0
 
 

@@ -1,10 +1,10 @@
 """Env stepping cost per backend at MyoAssist's 1200 Hz physics and at 600 Hz (the physics-rate option).
 
-Runs ``env_throughput.py`` rows (cpu and mjx backends, 64 envs, training-style stepping, median of 3)
+Runs ``benchmarks.env_throughput`` rows (cpu and mjx backends, 64 envs, training-style stepping, median of 3)
 on the test preset at each physics rate, one after the other in this run, and writes
 ``benchmarks/results/physics_rate_backend_cost.json`` with the 600 Hz / 1200 Hz speed-up per backend.
 
-Usage: ``python benchmarks/physics_rate_cost.py [--batch 64] [--backends cpu mjx]``.
+Usage: ``python -m benchmarks.physics_rate_cost [--batch 64] [--backends cpu mjx]``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from benchmarks.harness import RESULTS, ROOT, header, make_parser, module_command, write_json
+
 RATES = (1200, 600)
 
 
@@ -33,14 +34,14 @@ def preset_at(rate: int, folder: Path) -> Path:
 def rows_at(rate: int, args: argparse.Namespace, folder: Path) -> list[dict]:
     out = folder / f"env_{rate}hz.json"
     batches = [item for b in args.backends for item in (f"--{b}-batches", str(args.batch))]
-    cmd = [sys.executable, str(HERE / "env_throughput.py"), "--backends", *args.backends, *batches,
-           "--no-workload", "--no-projection", "--config", str(preset_at(rate, folder)), "--out", str(out)]  # fmt: skip
-    subprocess.run(cmd, check=True)
+    flags = ["--no-workload", "--no-projection", "--config", str(preset_at(rate, folder)), "--out", str(out)]
+    cmd = module_command("env_throughput", "--backends", *args.backends, *batches, *flags)
+    subprocess.run(cmd, check=True, cwd=ROOT)
     return json.loads(out.read_text())["rows"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(__doc__, out=RESULTS / "physics_rate_backend_cost.json")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--backends", nargs="+", default=["cpu", "mjx"], choices=["cpu", "mjx", "warp"])
     args = parser.parse_args(argv)
@@ -51,13 +52,15 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows["600"]
         if "error" not in r
     }
+    settings = {"batch": args.batch, "backends": args.backends, "physics_hz": list(RATES), "config": "test"}
     result = {
+        **header(settings),
         "benchmark": "physics_rate_backend_cost",
         "batch": args.batch,
         "rows": rows,
         "speedup_600_vs_1200": speedup,
     }
-    (HERE / "results" / "physics_rate_backend_cost.json").write_text(json.dumps(result, indent=1))
+    write_json(args.out, result)
     print(json.dumps(speedup))
     return 0
 

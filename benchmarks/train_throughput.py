@@ -12,7 +12,7 @@ With ``--device cpu`` and an ``mjx`` row, a GPU projection scales MuJoCo Playgro
 humanoid training speed by the leg/humanoid training cost per physics step measured here under MJX
 (a projection from CPU-side ratios, not a GPU measurement).
 
-Usage: ``python benchmarks/train_throughput.py [--device cpu|gpu] [--backends cpu mjx warp]
+Usage: ``python -m benchmarks.train_throughput [--device cpu|gpu] [--backends cpu mjx warp]
 [--num-envs 32] [--n-steps 64] [--budget 120] [--seeds 0 1 2] [--out F]``.
 Writes ``benchmarks/results/train_throughput_<device>.json`` unless ``--out`` is given.
 """
@@ -26,18 +26,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import (  # noqa: E402
+from benchmarks.env_throughput import HUMANOID_CONFIG, HUMANOID_SUBSTEPS, PLAYGROUND_HUMANOID, SUBSTEPS
+from benchmarks.harness import (
     RESULTS,
     TUTORIAL_STEPS,
     device_peak_mb,
     header,
+    make_parser,
+    module_command,
     peak_rss_mb,
     run_child,
     spread,
     write_json,
 )
-from env_throughput import HUMANOID_CONFIG, HUMANOID_SUBSTEPS, PLAYGROUND_HUMANOID, SUBSTEPS  # noqa: E402
 
 CONFIG = "imitation_tutorial_22_separated_net_partial_obs"
 BACKENDS = ("cpu", "mjx", "warp")
@@ -118,9 +119,10 @@ def bench_training(config_name: str, extra: list[str], seeds: list[int], budget:
 
 
 def run_row(config_name: str, backend: str, num_envs: int, args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--row", config_name, backend, str(num_envs), "--n-steps", str(args.n_steps),
-           "--minibatches", str(args.minibatches), "--budget", str(args.budget),
-           "--seeds", *map(str, args.seeds)] + (["--cold-compile"] if args.cold_compile else [])  # fmt: skip
+    cold = ["--cold-compile"] if args.cold_compile else []
+    cmd = module_command("train_throughput", "--row", config_name, backend, str(num_envs), "--n-steps",
+                         str(args.n_steps), "--minibatches", str(args.minibatches), "--budget", str(args.budget),
+                         "--seeds", *map(str, args.seeds), *cold)  # fmt: skip
     return run_child(cmd, args.row_timeout, {"config": config_name, "backend": backend, "num_envs": num_envs})
 
 
@@ -163,7 +165,7 @@ def _print_row(r: dict[str, Any]) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(__doc__)
     parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, help="cpu default: cpu mjx; gpu: warp mjx")
     parser.add_argument("--num-envs", type=int, nargs="+", help="cpu default: 32; gpu: 4096")

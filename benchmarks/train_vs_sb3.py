@@ -20,7 +20,7 @@ mean, min and max over seeds: env steps/s and, with a threshold, the seconds unt
 
 Needs ``pip install -e ".[bench]"`` (stable-baselines3, gymnasium, torch).
 
-Usage: ``python benchmarks/train_vs_sb3.py [--task stand|leg|both] [--budget 180] [--seeds 0 1 2]
+Usage: ``python -m benchmarks.train_vs_sb3 [--task stand|leg|both] [--budget 180] [--seeds 0 1 2]
 [--normalize-observation task|true|false] [--out F]``.
 """
 
@@ -31,13 +31,11 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import RESULTS, header, spread, write_json  # noqa: E402
+from benchmarks.harness import RESULTS, header, make_parser, spread, write_json
 
 # What SB3's MlpPolicy does (the humanoid preset has it already): a linear action mean, orthogonal init with gain
 # sqrt(2) on hidden layers, 0.01 on the action output, 1 on the value output; Adam's eps is passed to SB3.
@@ -278,7 +276,7 @@ def run_task(task: str, normalize: bool, seeds: Sequence[int], budget: float, wi
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(__doc__, out=RESULTS / "train_vs_sb3.json")
     parser.add_argument("--task", choices=["stand", "leg", "both"], default="both")
     parser.add_argument("--budget", type=float, default=180.0, help="wall-clock seconds of training per seed and side")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -287,7 +285,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--normalize-observation", choices=["task", "true", "false"], default="task",
         help="both sides: 'task' = stand true (the humanoid preset's), leg false (MyoAssist's raw observations)",
     )  # fmt: skip
-    parser.add_argument("--out", type=Path, default=RESULTS / "train_vs_sb3.json")
     return parser.parse_args(argv)
 
 

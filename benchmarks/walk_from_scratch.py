@@ -17,7 +17,7 @@ included).  ``--export`` copies the walking policy (weights and config only) int
 ``--check`` evaluates it from the command line on the cpu backend at MyoAssist's 1200 Hz, with the
 MJX-ready contacts and with MyoAssist's original contacts.
 
-    python benchmarks/walk_from_scratch.py --session ~/runs/walk_from_scratch/train_session_<time> \\
+    python -m benchmarks.walk_from_scratch --session ~/runs/walk_from_scratch/train_session_<time> \\
         --commit <commit the run started from> [--export] [--check]
 """
 
@@ -29,11 +29,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bench_common import RESULTS, ROOT, header, write_json
-
+from benchmarks.harness import FIXTURES, RESULTS, ROOT, header, write_json
 from mjx_myoassist.analysis import learning_curve
 
-FIXTURES = ROOT.parent / "shared" / "myoassist_fixtures"
 PUBLISHED_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
 SAME_REFERENCE_LOG = "recorded/myoassist_training_policy_gait_reference.json"
 POLICY_DIR = RESULTS / "walk_from_scratch_policy"

@@ -1,54 +1,78 @@
-"""benchmarks/README.md is rendered from benchmarks/results/*.json by benchmarks/make_readme.py."""
+"""benchmarks/README.md is rendered from benchmarks/results/*.json by ``python -m benchmarks.readme``."""
 
-import importlib.util
 import json
 import shutil
-import sys
 
 import pytest
 
+from benchmarks.readme import render
 from tests.conftest import ROOT
 
 BENCH = ROOT / "benchmarks"
-TINY = ROOT / "tests" / "data" / "benchmarks_tiny"  # results of tiny runs of the current scripts (new schema)
+TINY = ROOT / "tests" / "data" / "benchmarks_tiny"  # results of tiny runs of the current scripts
 
 
-@pytest.fixture(scope="module")
-def make_readme():
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("make_readme", BENCH / "make_readme.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_readme_is_what_the_committed_results_render(make_readme):
-    committed = (BENCH / "README.md").read_text()
-    assert committed == make_readme.render(BENCH / "results"), "run python benchmarks/make_readme.py"
-
-
-def test_a_changed_number_in_a_results_file_changes_the_readme(make_readme, tmp_path):
+@pytest.fixture
+def results(tmp_path):
+    """A copy of the committed results to change."""
     for path in (BENCH / "results").glob("*.json"):
         shutil.copy(path, tmp_path)
-    before = make_readme.render(tmp_path)
-    data = json.loads((tmp_path / "env_throughput_cpu.json").read_text())
-    data["rows"][0]["compile_s"] = 987.6
-    (tmp_path / "env_throughput_cpu.json").write_text(json.dumps(data))
-    after = make_readme.render(tmp_path)
-    assert after != before and "| 987.6 |" in after
+    return tmp_path
 
 
-def test_results_of_the_current_scripts_render_with_seeds_spread_and_matched_settings(make_readme):
-    text = make_readme.render(TINY)
+def edit(folder, name, change):
+    data = json.loads((folder / f"{name}.json").read_text())
+    change(data)
+    (folder / f"{name}.json").write_text(json.dumps(data))
+
+
+def test_readme_is_what_the_committed_results_render():
+    committed = (BENCH / "README.md").read_text()
+    assert committed == render(BENCH / "results"), "run python -m benchmarks.readme"
+
+
+def test_every_results_file_has_its_section():
+    text = render(BENCH / "results")
+    titles = ["Env stepping, CPU", "Training throughput, CPU", "Training vs Stable-Baselines3", "Physics rate",
+              "MyoAssist's published policy", "Backend cost of the 600 Hz option", "Every MyoAssist model",
+              "Learning: our trainer", "From scratch to walking", "GPU projection"]  # fmt: skip
+    assert all(title in text for title in titles)
+
+
+def test_a_changed_number_in_a_results_file_changes_the_readme(results):
+    before = render(results)
+    edit(results, "env_throughput_cpu", lambda d: d["rows"][0].__setitem__("compile_s", 987.6))
+    edit(results, "physics_rate", lambda d: d["rows"]["600_euler"]["cost_c_one_thread"].__setitem__(
+        "ms_per_control_step", 12.345))  # fmt: skip
+    after = render(results)
+    assert after != before and "| 987.6 |" in after and "| 12.35 |" in after
+
+
+def test_walk_from_scratch_reads_not_yet_until_the_run_walks_then_its_cost(results):
+    assert "| walks: env steps | not yet | 20,000,000 |" in render(results)
+
+    def walked(d):
+        d.update(walked=True, env_steps_to_walk=4_194_304, wall_s_to_walk=5400.0, wall_s_with_compile_to_walk=5436.0,
+                 policy_path="benchmarks/results/walk_from_scratch_policy")  # fmt: skip
+        episode = {"seconds": 10.0, "distance": 11.5}
+        d["command_line_checks"] = {"cpu_1200hz_mjx_ready_contacts": {"walked": True, "episodes": [episode] * 5}}
+
+    edit(results, "walk_from_scratch", walked)
+    text = render(results)
+    assert "| walks: env steps | 4,194,304 | 20,000,000 |" in text
+    assert "| walks: wall time (h), compile excluded | 1.50 | 3.6 (32 processes) |" in text
+    assert "`benchmarks/results/walk_from_scratch_policy`" in text
+    assert "| `cpu_1200hz_mjx_ready_contacts` | yes | 5/5 | 11.50-11.50 |" in text
+
+
+def test_results_of_the_current_scripts_render_with_seeds_spread_and_matched_settings():
+    text = render(TINY)
     sb3 = json.loads((TINY / "train_vs_sb3.json").read_text())
-    stand = sb3["results"]["stand"]
-    assert "Not a matched comparison" not in text
-    assert "raw observations on both sides" in text or "both normalise observations" in text
-    assert f"{stand['ratio_mean_steps_per_s']:.2f}" in text
+    assert f"**{sb3['results']['stand']['ratio_mean_steps_per_s']:.2f}**" in text
     assert "Training throughput, CPU" in text and "30M steps (h)" in text
-    assert "Headline, training-style stepping" in text
     env = json.loads((TINY / "env_throughput_cpu.json").read_text())
     assert f"**{env['same_workload']['ratio_training_style_vs_myoassist_style']:.2f}x**" in text
     assert {r["backend"] for r in env["rows"]} == {"cpu", "mjx", "warp"}
     for row in env["rows"]:
         assert f"| {row['backend']} | {row['batch']} | {row['compile_s']:.1f} |" in text
+    assert f"| {env['date']} | {env['commit']} |" in text  # the run table of a harness header

@@ -41,7 +41,8 @@ def test_cpu_replay_and_mjx_rollout_stay_close_over_one_second():
     # (step 11), and the two solvers take that impact apart by 3e-3 rad (measured), a chaotic event, not a drift
     gentle = ["--config.policy_params.custom_policy_params.weight_init", "scaled"]
     cmd = [
-        sys.executable, "-m", "mjx_myoassist.cpu.compare", "--x64", "--steps", "30", *LONG_EPISODE, *converged, *gentle
+        sys.executable, "-m", "mjx_myoassist.analysis.parity", "env", "--x64", "--steps", "30",
+        *LONG_EPISODE, *converged, *gentle,
     ]  # fmt: skip
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -8,6 +8,7 @@ import mujoco
 import numpy as np
 import pytest
 
+from mjx_myoassist.analysis.parity import build_pair
 from mjx_myoassist.models import (
     MODEL_IDS,
     UnknownModelError,
@@ -16,7 +17,6 @@ from mjx_myoassist.models import (
     model_id_from_path,
 )
 from mjx_myoassist.models.edits import FLOOR_NAME, sensor_targets
-from mjx_myoassist.models.parity import build_pair
 from tests.conftest import ROOT
 
 LEGS = ["myolegs22_tutorial", "myolegs22_baseline"]
@@ -125,7 +125,7 @@ def test_physics_parity_float64():
     """MJX (float64) and CPU MuJoCo from the same states agree over 1 s (4 cases, contacts included)."""
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     out = subprocess.run(
-        [sys.executable, "-m", "mjx_myoassist.models.parity", "--x64", "--json"],
+        [sys.executable, "-m", "mjx_myoassist.analysis.parity", "model", "--x64", "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=True,
     )  # fmt: skip
     report = json.loads(out.stdout.strip().splitlines()[-1])

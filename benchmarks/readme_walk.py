@@ -1,0 +1,87 @@
+"""README section of the from-scratch run (results/walk_from_scratch.json): settings, curve, walk tests, cost."""
+
+from __future__ import annotations
+
+from benchmarks.readme_tables import DASH, Json, f1, f2, f3, n0, opt, run_table, section, settings_table, table
+
+NOTE = (
+    "A plain training session of the many-envs preset from random weights, read by "
+    "`python -m benchmarks.walk_from_scratch` (also while it runs). The walk test passes when every episode lasts "
+    'its full length and walks at least 10 m; until then the steps and wall time to walk read "not yet". The '
+    "curve is read at MyoAssist's logging points, beside MyoAssist's published run and MyoAssist's own trainer "
+    "on the policy-gait reference. The recipe on a GPU (`physics_backend: auto` picks the GPU path):\n\n"
+    "```bash\n"
+    "python train_mjx.py --config imitation_tutorial_22_partial_obs_many_envs --myoassist-root <checkout>\n"
+    "```"
+)
+
+
+def walk_from_scratch_section(d: Json) -> str:
+    s = d["settings"]
+    settings = settings_table([
+        ("preset", f"`{s['preset']}`"), ("run started from commit", s["run_started_from_commit"]),
+        ("envs x steps per update", f"{s['num_envs']} x {s['n_steps']}"), ("batch", s["batch_size"]),
+        ("epochs", s["n_epochs"]), ("learning rate", f"{s['learning_rate']:g}"),
+        ("physics (Hz)", s["physics_sim_framerate"]), ("physics backend", s["physics_backend"]),
+        ("off-trajectory threshold", f"{s['out_of_trajectory_threshold']:g}"),
+        ("walk test", f"{s['walk_test']['walk_test_episodes']} episodes x {s['walk_test']['walk_test_seconds']:g} s"),
+        ("reference", f"`{d['reference_data_path']}`"),
+        ("walking policy", f"`{d['policy_path']}`" if d.get("policy_path") else None),
+    ])  # fmt: skip
+    return section("From scratch to walking: the many-envs preset", NOTE, run_table(d), settings, cost_table(d),
+                   curve_table(d["curves"]), walk_tests_table(d["walk_tests"]),
+                   checks_table(d.get("command_line_checks")))  # fmt: skip
+
+
+def cost_table(d: Json) -> str:
+    """Env steps and wall time so far and to walk, beside MyoAssist's published run."""
+    my, first = d["myoassist_published"], d.get("first_walk_5_of_5_lasting")
+    not_yet = "not yet"
+    rows = [
+        ["env steps so far", f"{d['env_steps']:,}", DASH],
+        ["wall time so far (min)", opt(d["wall_s"], lambda x: f1(x / 60)), DASH],
+        ["compile (s, all runs of the session)", opt(d["compile_s_total"], f1), DASH],
+        ["mean env steps/s", opt(d["env_steps_per_s_mean"], n0), DASH],
+        ["first walk test with every episode lasting: env steps", f"{first['step']:,}" if first else not_yet, DASH],
+        ["walks: env steps", opt(d["env_steps_to_walk"], lambda x: f"{x:,}", not_yet), f"{my['env_steps']:,}"],
+        ["walks: wall time (h), compile excluded", opt(d["wall_s_to_walk"], lambda x: f2(x / 3600), not_yet),
+         f"{my['wall_h']:g} ({my['processes']} processes)"],
+        ["walks: wall time (h), compile included", opt(d["wall_s_with_compile_to_walk"], lambda x: f2(x / 3600),
+                                                      not_yet), DASH],
+    ]  # fmt: skip
+    return table(["", "this run", "MyoAssist published"], rows)
+
+
+def curve_table(curves: Json) -> str:
+    ours, published, same = curves["ours"], curves["published"], curves["same_reference"]
+
+    def at(curve: Json, step: float, metric: str) -> str:
+        return f3(curve[metric][curve["steps"].index(step)]) if step in curve["steps"] else "-"
+
+    body = [[f"{int(x):,}"] + [at(c, x, m) for m in ("episode_length", "reward_per_episode")
+                               for c in (ours, published, same)] for x in ours["steps"]]  # fmt: skip
+    header = ["env steps", "length: ours", "length: published", "length: MyoAssist same reference",
+              "reward: ours", "reward: published", "reward: MyoAssist same reference"]  # fmt: skip
+    return table(header, body)
+
+
+def walk_tests_table(tests: list[Json]) -> str:
+    body = [[f"{t['step']:,}", opt(t.get("wall_s"), n0), f"{t['fraction']:.0%} of {t['episodes']}",
+             f2(t["distance_mean"]), f2(t["distance_min"]), f2(t["speed_mean"])] for t in tests]  # fmt: skip
+    header = ["walk test at env steps", "wall s", "episodes lasting", "distance mean (m)", "distance min (m)",
+              "speed mean (m/s)"]  # fmt: skip
+    return table(header, body) if body else ""
+
+
+def checks_table(checks: Json | None) -> str:
+    """The exported policy evaluated from the command line (cpu backend, 1200 Hz, both contact models)."""
+    if not checks:
+        return ""
+    body = []
+    for name, c in checks.items():
+        eps = c["episodes"]
+        distances = [e["distance"] for e in eps]
+        lasting = sum(e["seconds"] >= 10.0 - 1e-6 for e in eps)
+        body.append([f"`{name}`", "yes" if c["walked"] else "no", f"{lasting}/{len(eps)}",
+                     f"{f2(min(distances))}-{f2(max(distances))}"])  # fmt: skip
+    return table(["command-line check", "walked", "episodes lasting 10 s", "distance (m)"], body)
