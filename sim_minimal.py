@@ -1,35 +1,54 @@
 """Build an env and apply 150 random control steps (5 s at 30 Hz) in one jitted ``lax.scan``.
 
-``python sim_minimal.py [--model MODEL_ID] [--num-envs N] [--backend mjx|warp|cpu]`` prints compile time and
-steps/s separately.
+``python sim_minimal.py [--model MODEL_ID] [--num-envs N] [--steps N] [--backend mjx|warp|cpu]`` prints compile
+time and steps/s separately.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
+from mjx_myoassist import cli
 from mjx_myoassist.config import PHYSICS_BACKENDS
 
-MODEL_PRESETS = {
-    "myolegs22_tutorial": "configs/imitation_tutorial_22_separated_net_partial_obs.json",
-    "myolegs22_baseline": "configs/imitation_22_baseline_no_exo.json",
-    "humanoid": "configs/humanoid_stand.json",
-    "pointmass": "configs/pointmass.json",
+MODEL_PRESETS = {  # model id -> the packaged preset (configs/) whose env it builds
+    "myolegs22_tutorial": "imitation_tutorial_22_separated_net_partial_obs",
+    "myolegs22_baseline": "imitation_22_baseline_no_exo",
+    "humanoid": "humanoid_stand",
+    "pointmass": "pointmass",
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="myolegs22_tutorial", choices=sorted(MODEL_PRESETS))
-    parser.add_argument("--num-envs", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=150)
+def build_parser() -> cli.Parser:
+    parser = cli.parser("sim_minimal.py", __doc__)
+    parser.add_argument("--model", default="myolegs22_tutorial", choices=sorted(MODEL_PRESETS),
+                        help="model id whose env to build, with its packaged preset (default %(default)s)")  # fmt: skip
+    parser.add_argument("--num-envs", type=int, default=1, help="envs stepped at once (default 1)")
+    parser.add_argument(
+        "--steps", type=int, default=150, help="random control steps per env (default 150: 5 s at 30 Hz)"
+    )
     parser.add_argument(
         "--backend", choices=PHYSICS_BACKENDS, help="env_params.physics_backend (default: the config's)"
     )
-    args = parser.parse_args(argv)
+    return parser
 
+
+def parse_args(argv: list[str]):
+    """(arguments, ``--config.<key> VALUE`` overrides) of the command line."""
+    args, overrides = cli.parse(build_parser(), argv)
+    n = str(args.num_envs)
+    sizes = ["--config.env_params.num_envs", n, "--config.ppo_params.batch_size", n]
+    backend = ["--config.env_params.physics_backend", args.backend] if args.backend else []
+    return args, sizes + backend + overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli.run(lambda: run(*parse_args(sys.argv[1:] if argv is None else list(argv))))
+
+
+def run(args, overrides: list[str]) -> int:
+    """Builds the env, compiles the rollout, runs it, prints the timings."""
     import jax
 
     from mjx_myoassist import enable_compilation_cache
@@ -38,10 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     from mjx_myoassist.envs.base import prepare_auto_reset
 
     enable_compilation_cache()
-    n = str(args.num_envs)
-    overrides = ["--config.env_params.num_envs", n, "--config.ppo_params.batch_size", n]
-    if args.backend:
-        overrides += ["--config.env_params.physics_backend", args.backend]
     config = load_config(MODEL_PRESETS[args.model], overrides)
     env = make(config)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,31 +27,18 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
+from mjx_myoassist import cli
 from mjx_myoassist.config import (
     PHYSICS_BACKENDS,
     ConfigError,
     EvaluateParams,
     TrainSessionConfigBase,
-    apply_overrides,
-    config_from_dict,
-    load_config,
-    split_overrides,
 )
 from mjx_myoassist.envs import Env, make, velocity
 from mjx_myoassist.envs.base import keep_dtypes
-from mjx_myoassist.ppo import checkpoint, networks
-from mjx_myoassist.ppo.checkpoint import CheckpointError
-from mjx_myoassist.ppo.normalizer import RunningStats, normalize
-
-
-def deterministic_policy(layout: networks.NetworkLayout, params: Any, stats: RunningStats, enabled: bool = True):
-    """obs -> mean action clipped to [-1, 1]."""
-    net = networks.ActorCritic(layout)
-
-    def policy(obs):
-        return jnp.clip(net.apply(params, normalize(stats, obs, enabled))[0], -1.0, 1.0)
-
-    return policy
+from mjx_myoassist.ppo import networks
+from mjx_myoassist.ppo.normalizer import RunningStats
+from mjx_myoassist.ppo.policy import SOURCES, deterministic_policy, load_trained
 
 
 class Evaluator:
@@ -206,63 +193,6 @@ def root_x_qpos(env: Env) -> int | None:
 
 NO_TIME_LIMIT = 10**9  # control steps: the env never truncates by time, the rollout length is the limit
 NO_TRAJECTORY_TERMINATION = 1e6  # rad: like MyoAssist's evaluator, a threshold no joint error reaches
-SOURCES = (
-    "a session folder (results/train_session_<time>), one of its trained_models/<step> folders, a MyoAssist "
-    "session folder (session_config.json, trained_models/model_*.zip) or a MyoAssist SB3 model zip"
-)
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainedPolicy:
-    """A stored policy and the config it runs under (see :func:`load_trained`)."""
-
-    layout: networks.NetworkLayout
-    params: Any
-    stats: RunningStats
-    config: TrainSessionConfigBase
-    source: Path  # the checkpoint folder or model zip the weights came from
-    session: Path  # the session folder around it (outputs such as analyze_results/ go there)
-    base_dir: Path | None = None  # the folder of the config file (model and reference paths resolve there)
-
-    def policy(self) -> Callable[[jax.Array], jax.Array]:
-        """Jitted deterministic policy: obs -> action in [-1, 1]."""
-        enabled = self.config.ppo_params.normalize_observation
-        return jax.jit(deterministic_policy(self.layout, self.params, self.stats, enabled))
-
-
-def session_of(source: Path) -> Path:
-    """The session folder of a ``trained_models/<step>`` checkpoint or model zip (else the zip's folder)."""
-    if source.parent.name == "trained_models":
-        return source.parents[1]
-    return source.parent if source.is_file() else source
-
-
-def load_trained(
-    path: str | Path, config_file: str | Path | None = None, overrides: Sequence[str] = ()
-) -> TrainedPolicy:
-    """Policy and config of a session, checkpoint, MyoAssist session or SB3 zip, with ``--config.*`` overrides.
-
-    The config is ``config_file`` when given, else the checkpoint's own, else the MyoAssist
-    session's ``session_config.json`` (read by :func:`checkpoint.restore_policy`).  The policy
-    keeps its own observation normalization whatever config it runs under.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"'{path}' does not exist. Give {SOURCES}.")
-    layout, params, stats, meta = checkpoint.restore_policy(path)
-    source = Path(meta["source"])
-    session = session_of(source)
-    if config_file is not None:
-        config, base_dir = load_config(config_file, overrides), Path(config_file).parent
-    elif "config" in meta:
-        config, base_dir = config_from_dict(apply_overrides(meta["config"], overrides), session), session
-    else:
-        raise CheckpointError(
-            f"'{source}' comes without a usable config (no session_config.json around it, or one that does not "
-            "load here): give the config it was trained with, --config <session_config.json or preset JSON>."
-        )
-    ppo = dataclasses.replace(config.ppo_params, normalize_observation=bool(meta["normalize_observation"]))
-    return TrainedPolicy(layout, params, stats, dataclasses.replace(config, ppo_params=ppo), source, session, base_dir)
 
 
 def without_trajectory_termination(config: TrainSessionConfigBase) -> TrainSessionConfigBase:
@@ -356,28 +286,23 @@ def evaluate_policy(
 
 
 def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
-    rest, overrides = split_overrides(argv)
-    parser = argparse.ArgumentParser(
-        prog="python -m mjx_myoassist.evaluate",
-        description="Deterministic episodes of a trained policy in one jitted batch: steps, fall or time limit, "
-        "distance walked, mean speed, return. Overrides: --config.<key> VALUE (e.g. "
-        "--config.env_params.max_target_velocity 1.5).",
+    """(arguments, ``--config.<key> VALUE`` overrides, ``--myoassist-root`` included) of the command line."""
+    parser = cli.parser(
+        "python -m mjx_myoassist.evaluate",
+        "Deterministic episodes of a trained policy in one jitted batch: steps, fall or time limit, "
+        "distance walked, mean speed, return.",
     )
-    parser.add_argument("path", help=SOURCES)
+    parser.add_argument("path", help=f"{SOURCES}; a zip path may leave out .zip")
     parser.add_argument("--config", default=None, help="config JSON to run under (needed for a bare SB3 zip)")
     parser.add_argument("--episodes", type=int, default=5, help="episodes, evaluated at once (default 5)")
     parser.add_argument("--seconds", type=float, default=10.0, help="time limit per episode in s (default 10)")
     parser.add_argument("--backend", choices=[b for b in PHYSICS_BACKENDS if b != "auto"], default=None,
                         help="physics backend (default: the config's)")  # fmt: skip
-    parser.add_argument("--myoassist-root", default=None, help="MyoAssist checkout whose model_path to load")
     parser.add_argument("--seed", type=int, default=0, help="base seed; episode i uses its own RNG from it")
     parser.add_argument("--json", default=None, help="write the settings and per-episode rows to this file")
     parser.add_argument("--keep-trajectory-termination", action="store_true",
                         help="keep the off-trajectory termination (off by default, as in MyoAssist)")  # fmt: skip
-    args = parser.parse_args(rest)
-    if args.myoassist_root:
-        overrides += ["--config.env_params.myoassist_root", args.myoassist_root]
-    return args, overrides
+    return cli.parse(parser, argv)
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
@@ -390,27 +315,28 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    import sys
-
+def run_command(argv: Sequence[str]) -> int:
+    """The command line's work: evaluate, print the table, write the JSON."""
     from mjx_myoassist import enable_compilation_cache
 
-    try:
-        args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
-        enable_compilation_cache()
-        rows = evaluate_policy(
-            args.path, config=args.config, overrides=overrides, episodes=args.episodes, seconds=args.seconds,
-            backend=args.backend, seed=args.seed, keep_trajectory_termination=args.keep_trajectory_termination,
-        )  # fmt: skip
-    except (ConfigError, CheckpointError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    args, overrides = parse_args(argv)
+    enable_compilation_cache()
+    rows = evaluate_policy(
+        args.path, config=args.config, overrides=overrides, episodes=args.episodes, seconds=args.seconds,
+        backend=args.backend, seed=args.seed, keep_trajectory_termination=args.keep_trajectory_termination,
+    )  # fmt: skip
     print(format_table(rows))
     if args.json:
         settings = {**{k: v for k, v in vars(args).items() if k != "json"}, "overrides": overrides}
         Path(args.json).write_text(json.dumps({"settings": settings, "episodes": rows}, indent=1))
         print(f"json: {args.json}")
-    return 0
+    return cli.EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import sys
+
+    return cli.run(lambda: run_command(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

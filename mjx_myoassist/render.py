@@ -16,6 +16,8 @@ import os
 import sys
 import time
 
+from mjx_myoassist import cli  # imports neither MuJoCo nor JAX: GL is chosen first
+
 
 def _headless_gl() -> None:
     """Picks an offscreen GL backend before MuJoCo is imported, unless the user chose one."""
@@ -30,18 +32,16 @@ def has_display() -> bool:
 
 
 def parse_args(argv) -> tuple[argparse.Namespace, list[str]]:
-    from mjx_myoassist.config import split_overrides
-
-    rest, overrides = split_overrides(argv)
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """(arguments, ``--config.<key> VALUE`` overrides, ``--myoassist-root`` included) of the command line."""
+    parser = cli.parser("render.py", __doc__)
     parser.add_argument(
         "path",
-        help="results/train_session_<time>, one of its trained_models/<step>, a MyoAssist session folder or SB3 zip",
+        help="results/train_session_<time>, one of its trained_models/<step>, a MyoAssist session folder or SB3 zip "
+        "(.zip may be left out)",
     )
     parser.add_argument("--config", default=None, help="config JSON to run under (needed for a bare SB3 zip)")
     parser.add_argument("--keep-trajectory-termination", action="store_true",
                         help="keep the off-trajectory termination (off by default, as in MyoAssist)")  # fmt: skip
-    parser.add_argument("--myoassist-root", default=None, help="MyoAssist checkout whose model_path to load")
     parser.add_argument("--out", default=None, help="video file (default: <session>/analyze_results/replay_<step>.mp4)")
     parser.add_argument("--steps", type=int, default=None, help="control steps (default: evaluate_param_list[0])")
     parser.add_argument("--seed", type=int, default=0)
@@ -58,10 +58,7 @@ def parse_args(argv) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--realtime", action="store_true", help="show the replay in the MuJoCo viewer (needs a display)"
     )
-    args = parser.parse_args(rest)
-    if args.myoassist_root:
-        overrides += ["--config.env_params.myoassist_root", args.myoassist_root]
-    return args, overrides
+    return cli.parse(parser, argv)
 
 
 def run_realtime(traj) -> None:
@@ -80,34 +77,27 @@ def run_realtime(traj) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mjx_myoassist.config import ConfigError
+    return cli.run(lambda: run_command(sys.argv[1:] if argv is None else argv))
 
-    try:
-        args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+
+def run_command(argv: list[str]) -> int:
+    """The command line's work: replay, then the video, the analysis and the keyframes it asks for."""
+    args, overrides = parse_args(argv)
     if args.realtime and not has_display():
-        print("error: --realtime opens the MuJoCo viewer and needs a display (none found: DISPLAY is unset). "
-              "Run without --realtime to write a video instead.", file=sys.stderr)  # fmt: skip
-        return 2
+        return cli.fail("--realtime opens the MuJoCo viewer and needs a display (none found: DISPLAY is unset). "
+                        "Run without --realtime to write a video instead.")  # fmt: skip
     if not args.realtime:
         _headless_gl()
     from mjx_myoassist import enable_compilation_cache
     from mjx_myoassist.analysis.session_report import render_session
-    from mjx_myoassist.ppo.checkpoint import CheckpointError
 
     enable_compilation_cache()
-    try:
-        result = render_session(
-            args.path, out=args.out, steps=args.steps, seed=args.seed, width=args.width, height=args.height,
-            video=not (args.no_video or args.realtime), export_trajectory=args.export_trajectory,
-            config_file=args.config, overrides=overrides, keep_trajectory_termination=args.keep_trajectory_termination,
-            compare_myoassist=args.compare_myoassist,
-        )  # fmt: skip
-    except (CheckpointError, ConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    result = render_session(
+        args.path, out=args.out, steps=args.steps, seed=args.seed, width=args.width, height=args.height,
+        video=not (args.no_video or args.realtime), export_trajectory=args.export_trajectory,
+        config_file=args.config, overrides=overrides, keep_trajectory_termination=args.keep_trajectory_termination,
+        compare_myoassist=args.compare_myoassist,
+    )  # fmt: skip
     traj = result.trajectory
     ending = "terminated" if traj.terminated else "truncated" if traj.truncated else "ran to the step limit"
     print(f"replayed {traj.steps} steps on CPU MuJoCo: return {traj.reward.sum():.3f}, {ending}")

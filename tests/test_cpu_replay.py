@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from mjx_myoassist.config import load_config
-from mjx_myoassist.cpu.replay import replay
+from mjx_myoassist.cpu.replay import replay_config, run_episode
+from mjx_myoassist.envs import make
+from mjx_myoassist.ppo.policy import load_trained
 from mjx_myoassist.session import Session
 from tests.conftest import CONFIGS, ROOT
 
@@ -23,7 +25,9 @@ def session(tmp_path_factory):
 
 
 def test_replay_records_cpu_states(session):
-    traj, env, _ = replay(session, max_steps=10)
+    trained = load_trained(session)  # the one way a checkpoint and its config are loaded
+    env = make(replay_config(trained.config, 10))
+    traj = run_episode(env, trained.policy(), seed=0, max_steps=10)
     assert type(env.backend).__name__ == "CpuBackend"
     assert traj.qpos.shape == (traj.steps + 1, 39) and traj.qpos.dtype == np.float64
     assert traj.ctrl.shape == (traj.steps, 24) and np.all(traj.ctrl[:, :22] >= 0)

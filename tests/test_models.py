@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mjx_myoassist.analysis.parity import build_pair
+from mjx_myoassist.errors import ConfigError
 from mjx_myoassist.models import (
     MODEL_IDS,
     UnknownModelError,
@@ -36,9 +37,9 @@ def test_model_path_mapping():
     assert model_id_from_path("models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml") == "myolegs22_tutorial"
     assert model_id_from_path("models/22muscle_2D/myoLeg22_2D_BASELINE.xml") == "myolegs22_baseline"
     assert model_id_from_path("humanoid") == "humanoid"
-    with pytest.raises(UnknownModelError, match="DEPHY.*no embedded equivalent.*--myoassist-root"):
+    with pytest.raises(ConfigError, match="env_params.model_path.*DEPHY.*no embedded equivalent.*--myoassist-root"):
         model_id_from_path("models/22muscle_2D/myoLeg22_2D_DEPHY.xml")
-    with pytest.raises(UnknownModelError, match="26-muscle 3D leg has no embedded equivalent"):
+    with pytest.raises(ConfigError, match="26-muscle 3D leg has no embedded equivalent"):
         model_id_from_path("models/26muscle_3D/myoLeg26_TUTORIAL.xml")
     with pytest.raises(UnknownModelError, match="Embedded.*MyoAssist checkout"):
         load_model("myolegs99")

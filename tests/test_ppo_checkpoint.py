@@ -5,6 +5,7 @@ import pytest
 from mjx_myoassist.config import load_config
 from mjx_myoassist.ppo import checkpoint, networks
 from mjx_myoassist.ppo.normalizer import normalize
+from mjx_myoassist.ppo.policy import load_policy, restore_policy
 from mjx_myoassist.ppo.train import Trainer
 from tests.conftest import CONFIGS
 from tests.conftest import SMALL_POINTMASS as SMALL
@@ -29,7 +30,7 @@ def test_roundtrip_restores_every_leaf(trained):
 
 def test_load_policy_is_deterministic_mean_without_trainer(trained):
     _, state, path = trained
-    policy = checkpoint.load_policy(path)
+    policy = load_policy(path)
     obs = np.array([[0.3, -0.2, 0.0, 0.1], [0.0, 0.0, 0.0, 0.0]], np.float32)
     a1, a2 = np.asarray(policy(obs)), np.asarray(policy(obs))
     np.testing.assert_array_equal(a1, a2)
@@ -62,12 +63,12 @@ def test_corrupted_policy_and_missing_meta(trained, tmp_path):
     data[len(data) // 2] ^= 0xFF
     (broken / checkpoint.POLICY_FILE).write_bytes(bytes(data))
     with pytest.raises(checkpoint.CheckpointError, match="checksum mismatch"):
-        checkpoint.load_policy(broken)
+        load_policy(broken)
     (broken / checkpoint.META_FILE).unlink()
     with pytest.raises(checkpoint.CheckpointError, match="write did not finish"):
-        checkpoint.load_policy(broken)
+        load_policy(broken)
     with pytest.raises(checkpoint.CheckpointError, match="does not exist"):
-        checkpoint.load_policy(tmp_path / "nothing")
+        load_policy(tmp_path / "nothing")
 
 
 def test_checkpoint_from_other_config_is_refused(trained):
@@ -91,7 +92,7 @@ def test_checkpoint_from_other_config_is_refused(trained):
 
 def test_restore_policy_meta_and_layouts_written_before_actor_output_activation(trained):
     _, _, path = trained
-    layout, _, _, meta = checkpoint.restore_policy(path)
+    layout, _, _, meta = restore_policy(path)
     assert meta["format"] == "mjx_myoassist" and meta["source"] == str(path) and meta["normalize_observation"] is True
     assert layout.actor_output_activation == "none"
     old = checkpoint.read_meta(path)

@@ -15,6 +15,7 @@ import pytest
 
 from mjx_myoassist.config import load_config
 from mjx_myoassist.ppo import checkpoint, networks, sb3_import
+from mjx_myoassist.ppo.policy import load_policy, resolve_source, restore_policy
 from tests.conftest import fixture_path
 
 SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
@@ -39,7 +40,7 @@ def rollout():
 
 @pytest.fixture(scope="module")
 def imported():
-    return checkpoint.restore_policy(fixture_path(MODEL))
+    return restore_policy(fixture_path(MODEL))
 
 
 def test_unpickler_reads_the_state_dict_without_torch():
@@ -63,9 +64,9 @@ def test_imported_policy_reproduces_myoassist_actions_and_values(imported, rollo
 
 def test_load_policy_from_session_folder_and_zip(rollout):
     session = fixture_path(f"{SESSION}/session_config.json").parent
-    assert checkpoint.resolve_checkpoint(session) == fixture_path(MODEL)
+    assert resolve_source(session) == fixture_path(MODEL)
     for source in (session, fixture_path(MODEL)):
-        actions = np.asarray(checkpoint.load_policy(source)(rollout["obs"]))
+        actions = np.asarray(load_policy(source)(rollout["obs"]))
         np.testing.assert_allclose(actions, rollout["action_predict"], atol=1e-5, rtol=0)
 
 
@@ -75,7 +76,7 @@ def test_meta_config_comes_from_the_session_around_the_zip(imported, tmp_path):
     assert config["policy_params"]["custom_policy_params"]["actor_output_activation"] == "tanh"
     assert config["env_params"]["out_of_trajectory_threshold"] == 0.6  # the published session's, not a preset's
     bare = shutil.copy(fixture_path(MODEL), tmp_path / "model_5.zip")
-    layout, _, stats, meta = checkpoint.restore_policy(bare)
+    layout, _, stats, meta = restore_policy(bare)
     assert "config" not in meta and meta["normalize_observation"] is False and layout == imported[0]
     np.testing.assert_array_equal(stats.mean, np.zeros(44))
 
@@ -84,7 +85,7 @@ def test_newest_model_zip_of_a_myoassist_session(tmp_path):
     (tmp_path / "trained_models").mkdir()
     for steps in (900, 19939328, 1200):
         shutil.copy(fixture_path(MODEL), tmp_path / "trained_models" / f"model_{steps}.zip")
-    assert checkpoint.resolve_checkpoint(tmp_path).name == "model_19939328.zip"
+    assert resolve_source(tmp_path).name == "model_19939328.zip"
 
 
 @pytest.mark.slow
@@ -112,7 +113,7 @@ def test_warm_start_from_zip_keeps_actors_critic_and_log_std(rollout, tmp_path):
     np.testing.assert_allclose(np.asarray(mean), rollout["action_mean"], atol=1e-5, rtol=0)
     np.testing.assert_allclose(np.asarray(value), rollout["value"], atol=1e-5, rtol=0)
     np.testing.assert_array_equal(
-        np.asarray(log_std[0]), np.asarray(checkpoint.restore_policy(fixture_path(MODEL))[1]["params"]["log_std"])
+        np.asarray(log_std[0]), np.asarray(restore_policy(fixture_path(MODEL))[1]["params"]["log_std"])
     )
 
 
@@ -129,19 +130,19 @@ def test_corrupted_zip_gives_a_clear_error(tmp_path):
     truncated = tmp_path / "model_1.zip"
     truncated.write_bytes(data[: len(data) // 2])
     with pytest.raises(checkpoint.CheckpointError, match="truncated or corrupted"):
-        checkpoint.restore_policy(truncated)
+        restore_policy(truncated)
     with zipfile.ZipFile(fixture_path(MODEL)) as z:
         pth = z.read("policy.pth")
     broken = rewrite_zip(fixture_path(MODEL), tmp_path / "model_2.zip", {"policy.pth": pth[:2000]})
     with pytest.raises(sb3_import.SB3ImportError, match="policy.pth is not a PyTorch zip archive"):
-        checkpoint.load_policy(broken)
+        load_policy(broken)
     no_policy = tmp_path / "model_3.zip"
     with zipfile.ZipFile(no_policy, "w") as z:
         z.writestr("data", "{}")
     with pytest.raises(
         sb3_import.SB3ImportError, match=r"not a complete Stable-Baselines3 model zip: it lacks \['policy.pth'\]"
     ):
-        checkpoint.restore_policy(no_policy)
+        restore_policy(no_policy)
 
 
 def pth_with(entries: dict[str, bytes]) -> bytes:
@@ -259,6 +260,6 @@ def test_session_config_that_does_not_load_leaves_the_config_out(tmp_path):
     (tmp_path / "session_config.json").write_text('{"env_params": {"env_id": "no-such-env"}}')
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _, _, _, meta = checkpoint.restore_policy(tmp_path)
+        _, _, _, meta = restore_policy(tmp_path)
     assert meta["source"] == str(zip_path) and "config" not in meta
     assert any("does not load here" in str(w.message) for w in caught)

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from mjx_myoassist.ppo import checkpoint
+from mjx_myoassist.ppo.policy import load_policy
 from tests.conftest import ROOT
 
 
@@ -31,7 +32,7 @@ def test_test_preset_runs_end_to_end(tmp_path):
     log = json.loads((session / "train_log.json").read_text())
     assert [e["step"] for e in log] == [64, 128]
     assert "reward/qpos_imitation_rewards" in log[-1] and "reward/foot_force_penalty" in log[-1]
-    policy = checkpoint.load_policy(session)
+    policy = load_policy(session)
     import numpy as np
 
     action = np.asarray(policy(np.zeros((3, 44), np.float32)))

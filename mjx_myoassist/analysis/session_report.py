@@ -11,8 +11,10 @@ from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.analysis.report import analyze
 from mjx_myoassist.analysis.trajectory import export_keyframes
 from mjx_myoassist.analysis.video import write_video
-from mjx_myoassist.cpu.replay import Trajectory, make, replay_config, run_episode
-from mjx_myoassist.evaluate import load_trained, without_trajectory_termination
+from mjx_myoassist.cpu.replay import Trajectory, replay_config, run_episode
+from mjx_myoassist.envs import make
+from mjx_myoassist.evaluate import without_trajectory_termination
+from mjx_myoassist.ppo.policy import load_trained
 
 
 @dataclasses.dataclass
@@ -43,7 +45,7 @@ def render_session(
     """Replays a session's newest checkpoint (or a checkpoint, a MyoAssist session or SB3 zip) on CPU MuJoCo
     and writes the outputs.  As in MyoAssist, the off-trajectory termination is off unless
     ``keep_trajectory_termination``: the episode ends on a fall or after ``steps``.  ``config_file`` and
-    ``overrides`` as in :func:`mjx_myoassist.evaluate.load_trained`.  ``compare_myoassist`` (a MyoAssist
+    ``overrides`` as in :func:`mjx_myoassist.ppo.policy.load_trained`.  ``compare_myoassist`` (a MyoAssist
     session or its ``train_log.json``) adds the learning curves side by side (``learning_vs_myoassist.png``)."""
     trained = load_trained(path, config_file, overrides)
     config = trained.config if keep_trajectory_termination else without_trajectory_termination(trained.config)

@@ -30,6 +30,15 @@ def find_path(path: str | Path, base_dirs: typing.Sequence[str | Path] = ()) -> 
     return next((c for c in path_candidates(path, base_dirs) if c.exists()), None)
 
 
+def find_policy_path(path: str | Path, base_dirs: typing.Sequence[str | Path] = ()) -> Path | None:
+    """:func:`find_path`, else (as Stable-Baselines3's load does) the path with ``.zip`` appended: SB3 and
+    MyoAssist's docs and session configs name model zips without it."""
+    found = find_path(path, base_dirs)
+    if found is None and not str(path).endswith(".zip"):
+        found = find_path(f"{path}.zip", base_dirs)
+    return found
+
+
 def resolve_path(
     path: str | Path, base_dirs: typing.Sequence[str | Path] = (), key: str = "path", fix: str = ""
 ) -> Path:
@@ -65,6 +74,8 @@ def resolve_config_paths(env: EnvParams, base_dirs: typing.Sequence[str | Path] 
         if value in (None, "", MYOASSIST_DEFAULT_REFERENCE):
             continue
         key = f"env_params.{name}"
+        if name == "prev_trained_policy_path":  # as MyoAssist writes it: maybe without .zip, from its root
+            value = str(find_policy_path(value, [*base_dirs, *model_search_dirs(env)]) or value)
         path = resolve_path(value, base_dirs, key, fix)
         if must_be_file and not path.is_file():
             raise ConfigError(f"{key} '{value}' is {path}, which is not a file. {fix}")

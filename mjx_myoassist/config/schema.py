@@ -17,10 +17,7 @@ from mjx_myoassist.config.checks import (
     layer_sizes,
     one_of,
 )
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing, unknown or inconsistent; the message says how to fix it."""
+from mjx_myoassist.errors import ConfigError as ConfigError  # defined there (every layer raises it), kept here
 
 
 def _doc(default: Any, text: str, check: Check | None = None) -> Any:
@@ -313,6 +310,12 @@ class EvaluateParams:
     )
     cam_distance: float = _doc(2.5, "Camera distance (m).", check=POSITIVE)
     visualize_activation: bool = _doc(True, "Colour muscles by activation in videos.")
+    realtime_plotting_info: list[dict[str, Any]] = _doc(
+        [],
+        "MyoAssist's plots of this entry, one dict each: category and name (e.g. joint_data, pelvis_tx), "
+        "property_type (qpos or qvel), y_lim, optional y_scale, plot_duration_type ('total' or a gait cycle) and "
+        "filter {type, order, cutoff, fs}. Accepted and kept with the config; not drawn yet.",
+    )
     num_envs: int = _doc(16, "Environments evaluated at once for this entry.", check=AT_LEAST_ONE)
 
 

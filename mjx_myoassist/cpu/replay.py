@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import jax
 import mujoco
 import numpy as np
 
-from mjx_myoassist.config import TrainSessionConfigBase, config_from_dict
-from mjx_myoassist.envs import Env, make
+from mjx_myoassist.config import TrainSessionConfigBase
+from mjx_myoassist.envs import Env
 from mjx_myoassist.envs.base import action_to_ctrl
 from mjx_myoassist.envs.cpu_backend import join64
-from mjx_myoassist.ppo import checkpoint
 
 
 @dataclasses.dataclass
@@ -107,16 +104,3 @@ def _aligned_reference(env: Env, start: int, length: int) -> dict[str, np.ndarra
         return None
     idx = np.minimum(start + np.arange(length), ref.length - 1)
     return {joint: ref.q[idx, j] for j, joint in enumerate(ref.joints)}
-
-
-def load_checkpoint_config(path: str | Path) -> tuple[Path, TrainSessionConfigBase]:
-    ckpt = checkpoint.resolve_checkpoint(path)
-    return ckpt, config_from_dict(checkpoint.read_meta(ckpt)["config"])
-
-
-def replay(path: str | Path, max_steps: int | None = None, seed: int = 0) -> tuple[Trajectory, Env, Any]:
-    """Replays the newest checkpoint of a session (or a checkpoint folder) on CPU MuJoCo."""
-    ckpt, config = load_checkpoint_config(path)
-    steps = max_steps or (config.evaluate_param_list[0].num_timesteps if config.evaluate_param_list else 300)
-    env = make(replay_config(config, steps))
-    return run_episode(env, checkpoint.load_policy(ckpt), seed, steps), env, config

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import mujoco
 
+from mjx_myoassist.errors import ConfigError
 from mjx_myoassist.models.edits import PHYSICS_TIMESTEP, LegModelSpec, build_humanoid_spec, build_leg_spec, compose_leg
 from mjx_myoassist.models.myoassist import MYOASSIST_MODEL_IDS, model_file_for_id, myoassist_spec, original_spec
 
@@ -44,33 +45,37 @@ _MYOASSIST_DEVICES = {
 }
 
 
-class UnknownModelError(ValueError):
-    """The model id or MyoAssist model_path has no equivalent here."""
+class UnknownModelError(ConfigError):
+    """The model id has no equivalent here (a config error: the command line prints it as one line)."""
 
 
 def model_id_from_path(model_path: str) -> str:
-    """Maps a MyoAssist ``model_path`` (or a model id) to a model id."""
+    """Maps a MyoAssist ``model_path`` (or a model id) to a model id; a ConfigError naming
+    ``env_params.model_path`` when there is none."""
     if model_path in MODEL_IDS:
         return model_path
     match = re.search(r"22muscle_2D/myoLeg22_2D_([A-Za-z_]+)\.xml$", model_path)
     if match:
         device = match.group(1).upper()
         if device not in _MYOASSIST_DEVICES:
-            raise UnknownModelError(f"Unknown MyoAssist device '{device}' in model_path '{model_path}'.")
+            raise ConfigError(
+                f"env_params.model_path '{model_path}': unknown MyoAssist device '{device}' (known: "
+                f"{', '.join(_MYOASSIST_DEVICES)})."
+            )
         model_id = _MYOASSIST_DEVICES[device]
         if model_id is None:
-            raise UnknownModelError(
-                f"model_path '{model_path}' (device {device}) was not found and has no embedded equivalent: give "
-                "your MyoAssist checkout with --myoassist-root (or env_params.myoassist_root)."
+            raise ConfigError(
+                f"env_params.model_path '{model_path}' (device {device}) was not found and has no embedded "
+                "equivalent: give your MyoAssist checkout with --myoassist-root (or env_params.myoassist_root)."
             )
         return model_id
     if "26muscle_3D" in model_path:
-        raise UnknownModelError(
-            f"model_path '{model_path}' was not found and the 26-muscle 3D leg has no embedded equivalent: give "
-            "your MyoAssist checkout with --myoassist-root (or env_params.myoassist_root)."
+        raise ConfigError(
+            f"env_params.model_path '{model_path}' was not found and the 26-muscle 3D leg has no embedded "
+            "equivalent: give your MyoAssist checkout with --myoassist-root (or env_params.myoassist_root)."
         )
-    raise UnknownModelError(
-        f"Cannot map model_path '{model_path}' to a model. Use a MyoAssist path such as "
+    raise ConfigError(
+        f"Cannot map env_params.model_path '{model_path}' to a model. Use a MyoAssist path such as "
         f"'models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml' or a model id from {MODEL_IDS}."
     )
 

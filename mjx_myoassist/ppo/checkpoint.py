@@ -15,8 +15,8 @@ It is written to a temporary folder and renamed into place, so a crash mid-write
 leaves no half checkpoint; a truncated or edited file fails its checksum with a
 message that names it.
 
-:func:`restore_policy` and :func:`load_policy` also read MyoAssist's trained SB3 policies
-(``model_<steps>.zip`` or a MyoAssist session folder), see ``mjx_myoassist.ppo.sb3_import``.
+This module reads and writes this project's format only; :mod:`mjx_myoassist.ppo.policy` loads a policy
+from any source (a checkpoint, a session, a MyoAssist SB3 zip) and builds its inference function.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +36,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from mjx_myoassist.errors import CheckpointError
 from mjx_myoassist.ppo import networks
-from mjx_myoassist.ppo.normalizer import RunningStats, normalize
+from mjx_myoassist.ppo.normalizer import RunningStats
 
 FORMAT_VERSION = 1
 STATE_FILE, POLICY_FILE, META_FILE = "training_state.npz", "policy.npz", "meta.json"
 ENV_FIELDS = ("env_state", "episode_return", "episode_length")  # what save(..., env_state=False) leaves out
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, incomplete, corrupted or does not fit this run."""
 
 
 def to_host(tree: Any) -> Any:
@@ -188,21 +185,10 @@ def layout_from_meta(meta: dict[str, Any]) -> networks.NetworkLayout:
     return networks.NetworkLayout(**lay)
 
 
-def restore_policy(path: str | Path) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
-    """(layout, params, normalizer, meta) of a policy, without building an env or trainer.
-
-    ``path``: a checkpoint or session folder of this project, a MyoAssist SB3 ``model_<steps>.zip``, or a
-    MyoAssist session folder (its newest zip).  ``meta`` always has ``format`` ('mjx_myoassist' or
-    'myoassist_sb3'), ``source`` (the checkpoint folder or zip read), ``env_steps``, ``layout`` and
-    ``normalize_observation`` (whether ``normalizer`` must be applied to observations: false for MyoAssist
-    policies, whose normalizer is the unused mean 0 / variance 1), and ``config`` (a config dict) when one
-    is known: always for ours, for a zip only when its session's ``session_config.json`` is there.
-    """
-    from mjx_myoassist.ppo import sb3_import  # it imports CheckpointError from here
-
-    directory = resolve_checkpoint(path)
-    if directory.is_file():
-        return sb3_import.import_policy(directory)
+def read_policy(directory: str | Path) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
+    """(layout, params, normalizer, meta) of a checkpoint folder's ``policy.npz``; ``meta`` gains ``format``,
+    ``source`` and ``normalize_observation`` (see :func:`mjx_myoassist.ppo.policy.restore_policy`)."""
+    directory = Path(directory)
     meta = read_meta(directory)
     layout = layout_from_meta(meta)
     template = {
@@ -218,21 +204,6 @@ def restore_policy(path: str | Path) -> tuple[networks.NetworkLayout, Any, Runni
     return layout, tree["params"], tree["normalizer"], meta
 
 
-def load_policy(path: str | Path) -> Callable[[Any], jax.Array]:
-    """A deterministic policy ``obs -> action in [-1, 1]`` (jitted, CPU-friendly) from anything
-    :func:`restore_policy` reads."""
-    layout, params, stats, meta = restore_policy(path)
-    network = networks.ActorCritic(layout)
-    enabled = meta["normalize_observation"]
-
-    @jax.jit
-    def policy(obs):
-        mean, _, _ = network.apply(params, normalize(stats, jnp.asarray(obs, jnp.float32), enabled))
-        return jnp.clip(mean, -1.0, 1.0)
-
-    return policy
-
-
 def _checkpoints(session: str | Path) -> list[tuple[int, Path]]:
     root = Path(session) / "trained_models"
     return sorted((int(p.name), p) for p in root.glob("*") if p.name.isdigit() and (p / META_FILE).is_file())
@@ -245,20 +216,6 @@ def latest_checkpoint(session: str | Path) -> Path:
     if not steps:
         raise CheckpointError(f"No complete checkpoint under '{root}'.")
     return steps[-1][1]
-
-
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint folder or MyoAssist model zip, or the newest of either in a session folder."""
-    from mjx_myoassist.ppo import sb3_import  # it imports CheckpointError from here
-
-    path = Path(path)
-    if (path / META_FILE).is_file() or path.is_file():
-        return path
-    if (path / "trained_models").is_dir():
-        newest_zip = sb3_import.latest_model_zip(path)
-        return newest_zip if newest_zip is not None and not _checkpoints(path) else latest_checkpoint(path)
-    read_meta(path)  # raises the precise error
-    return path
 
 
 def _remove(folder: Path) -> None:

@@ -32,8 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from mjx_myoassist.config import ConfigError, CustomPolicyParams, TrainSessionConfigBase, config_from_dict
+from mjx_myoassist.errors import SB3ImportError
 from mjx_myoassist.ppo import networks
-from mjx_myoassist.ppo.checkpoint import CheckpointError
 from mjx_myoassist.ppo.normalizer import RunningStats
 
 FORMAT = "myoassist_sb3"
@@ -61,10 +61,6 @@ TORCH_MODULES = {
     "critic": "policy_network.value_net",
 }
 SINGLE_ACTOR_KEY = "policy_network.policy_net.0.weight"
-
-
-class SB3ImportError(CheckpointError):
-    """A MyoAssist SB3 model zip is unreadable, corrupted or not a MyoAssist policy."""
 
 
 # ----------------------------------------------------------------------------- torch zip-pickle
@@ -260,14 +256,20 @@ def with_myoassist_head(config: TrainSessionConfigBase) -> TrainSessionConfigBas
     )
 
 
-def session_config(model_zip: Path) -> TrainSessionConfigBase | None:
-    """The config of the MyoAssist session around ``<session>/trained_models/model_*.zip``, with its head."""
+def session_config_file(model_zip: Path) -> Path | None:
+    """The ``session_config.json`` of the MyoAssist session around ``<session>/trained_models/model_*.zip``."""
     session = model_zip.resolve().parents[1] if model_zip.parent.name == "trained_models" else None
-    if session is None or not (session / SESSION_CONFIG).is_file():
+    return session / SESSION_CONFIG if session is not None and (session / SESSION_CONFIG).is_file() else None
+
+
+def session_config(model_zip: Path) -> TrainSessionConfigBase | None:
+    """The config of the MyoAssist session around ``<session>/trained_models/model_*.zip``, with its head
+    (None, with a warning, when it does not load here)."""
+    path = session_config_file(model_zip)
+    if path is None:
         return None
-    path = session / SESSION_CONFIG
     try:
-        config = config_from_dict(json.loads(path.read_text()), session)
+        config = config_from_dict(json.loads(path.read_text()), path.parent)
     except (ConfigError, json.JSONDecodeError) as err:
         warnings.warn(f"{path} does not load here ({err}); the policy is imported without its config.", stacklevel=2)
         return None
@@ -284,8 +286,11 @@ def latest_model_zip(session: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
-def import_policy(path: Path) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
-    """(layout, params, normalizer, meta) of a MyoAssist SB3 model zip; see checkpoint.restore_policy."""
+def import_policy(
+    path: Path, with_config: bool = True
+) -> tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]:
+    """(layout, params, normalizer, meta) of a MyoAssist SB3 model zip; see :func:`mjx_myoassist.ppo.policy.
+    restore_policy`.  ``with_config``: add the config of the session around it (:func:`session_config`)."""
     state, data = read_sb3_zip(path)
     layout = networks.make_layout(
         _custom_policy_params(data, state, path),
@@ -300,7 +305,7 @@ def import_policy(path: Path) -> tuple[networks.NetworkLayout, Any, RunningStats
         "normalize_observation": False,
         "layout": dataclasses.asdict(layout),
     }
-    config = session_config(path)
+    config = session_config(path) if with_config else None
     if config is not None:
         meta["config"] = config.to_dict()
     return layout, params, RunningStats.create(layout.observation_size), meta
