@@ -89,11 +89,11 @@ def main() -> None:
     args = parse_args()
     config_path = args.fixtures / PRESET
     if args.resume is not None:
-        session = Session(resume=args.resume, overrides=["--config.total_timesteps", str(args.steps)])
+        session = Session.resume(args.resume, overrides=["--config.total_timesteps", str(args.steps)])
         config = session.config
     else:
         config = load_config(config_path, preset_overrides(args))
-        session = Session(config, results_dir=args.results_dir)
+        session = Session.new(config, results_dir=args.results_dir)
     same_ref = learning_curve.read_myoassist_log(args.fixtures / SAME_REFERENCE_LOG, "MyoAssist, same reference")
     published = learning_curve.read_myoassist_log(args.fixtures / PUBLISHED_SESSION, "MyoAssist published run")
     settings = {

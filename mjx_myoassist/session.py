@@ -5,23 +5,21 @@
 KL, steps/s, compile time), ``tensorboard/`` and ``trained_models/<env_steps>/``.
 The host runs once per PPO update (epoch); everything else is one compiled call.
 
+``Session.new(config)`` starts a session, ``Session.resume(path, overrides)`` continues one.
 Every log entry covers all the updates since the previous one.  Logs are replaced
 atomically (``<name>.tmp-<pid>`` + rename) and checkpoints are written the same way, so
 a process killed at any moment leaves a resumable session; resuming removes the
 leftovers.  A resume may extend ``total_timesteps`` and change the settings in
 :data:`RESUME_OVERRIDABLE`; it may start from an older checkpoint, whose newer ones are
-set aside.  Ctrl-C or SIGTERM stop after the current update and save; a NaN in the loss
-or the parameters stops the run (:class:`TrainingDiverged`) before anything is saved.
+set aside.  Ctrl-C or SIGTERM is acknowledged at once and stops after the current update
+and saves (:mod:`mjx_myoassist.interrupts`); a NaN in the loss or the parameters stops the
+run (:class:`TrainingDiverged`) before anything is saved.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -29,151 +27,26 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import numpy as np
 from tqdm import tqdm
 
-from mjx_myoassist.config import ConfigError, TrainSessionConfigBase, apply_overrides, config_from_dict
+from mjx_myoassist.config import ConfigError, TrainSessionConfigBase
 from mjx_myoassist.evaluate import Evaluator, WalkTest, walk_score
+from mjx_myoassist.interrupts import StopRequests, run_interruptible
 from mjx_myoassist.ppo import checkpoint, policy, sb3_import
 from mjx_myoassist.ppo.train import PARAMS_FINITE, Trainer, TrainingDiverged, merge_metrics, nonfinite
-
-CONFIG_FILE, LOG_FILE, EVAL_FILE = "session_config.json", "train_log.json", "evaluations.json"
-FIRST_WALK_FILE = "first_walk.json"  # the first evaluation in which every walk-test episode lasted
-TMP_TAG = ".tmp-"  # files and checkpoint folders being written are named <name>.tmp-<pid>
-
-# Keys (and sections) a resume may override: they change neither the saved state's shapes nor the task.
-RESUME_OVERRIDABLE = (
-    "total_timesteps", "comment", "logger_params", "evaluate_param_list", "env_params.num_threads",
-    "ppo_params.learning_rate", "ppo_params.ent_coef", "ppo_params.max_grad_norm", "ppo_params.target_kl",
-    "ppo_params.clip_range",
-)  # fmt: skip
-RESUME_REFUSALS = {
-    "env_params": "it changes the task, or the physics state, that the saved envs and policy belong to",
-    "policy_params": "it changes the network, so the saved parameters no longer fit",
-    "ppo_params": "it changes how rollouts are collected and batched (on resume only learning_rate, ent_coef, "
-    "max_grad_norm, target_kl and clip_range may change)",
-}
-
-
-def new_session_dir(results_dir: str | Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = Path(results_dir) / f"train_session_{stamp}"
-    suffix = 1
-    while path.exists():
-        path = Path(results_dir) / f"train_session_{stamp}_{suffix}"
-        suffix += 1
-    path.mkdir(parents=True)
-    return path
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Replaces ``path`` atomically (temporary file + rename): a kill leaves the old or the new file, never half."""
-    tmp = path.with_name(f"{path.name}{TMP_TAG}{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _read_json_list(path: Path) -> list[dict[str, Any]]:
-    try:
-        return json.loads(path.read_text()) if path.is_file() else []
-    except json.JSONDecodeError as err:
-        raise checkpoint.CheckpointError(f"{path} is corrupted ({err}); repair or delete it to resume.") from err
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clean_leftovers(session: Path) -> list[Path]:
-    """Removes the ``*.tmp-<pid>`` files and folders that killed writes left in a session (not a live process's)."""
-    removed = []
-    for path in [*session.glob(f"*{TMP_TAG}*"), *(session / "trained_models").glob(f"*{TMP_TAG}*")]:
-        pid = path.name.rpartition(TMP_TAG)[2]
-        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
-            removed.append(path)
-    return removed
-
-
-def _resume_refusal(key: str) -> str | None:
-    """Why ``key`` may not change on resume (None when it may)."""
-    if any(key == ok or key.startswith(ok + ".") for ok in RESUME_OVERRIDABLE):
-        return None
-    return RESUME_REFUSALS.get(key.split(".")[0], "it is fixed for a session")
-
-
-def load_session_config(session: str | Path, overrides: Sequence[str] = ()) -> TrainSessionConfigBase:
-    """A session's saved config, with the ``--config.<key> VALUE`` overrides a resume allows
-    (:data:`RESUME_OVERRIDABLE`); any other override raises ConfigError with the reason."""
-    path = Path(session) / CONFIG_FILE
-    if not path.is_file():
-        raise checkpoint.CheckpointError(
-            f"'{session}' is not a training session: {CONFIG_FILE} is missing. Give a results/train_session_<time> "
-            "folder or one of its trained_models/<step> folders."
-        )
-    data = apply_overrides(json.loads(path.read_text()), overrides)
-    for flag in overrides[0::2]:
-        reason = _resume_refusal(flag[len("--config.") :])
-        if reason:
-            raise ConfigError(
-                f"'{flag}' cannot change when resuming: {reason}. To train with it, start a new session with "
-                f"--config.env_params.prev_trained_policy_path {Path(session) / 'trained_models'}/<step>."
-            )
-    return config_from_dict(data)
-
-
-def resume_target(path: str | Path) -> tuple[Path, Path | None]:
-    """(session folder, checkpoint) for ``--resume``: a session folder (checkpoint None: its newest) or one of
-    its ``trained_models/<step>`` folders."""
-    path = Path(path)
-    if path.name.isdigit() and path.parent.name == "trained_models" and (path.parents[1] / CONFIG_FILE).is_file():
-        checkpoint.read_meta(path)  # a precise error for an incomplete folder
-        return path.parents[1], path
-    return path, None
-
-
-class _StopRequests:
-    """While training, the first Ctrl-C (SIGINT) or SIGTERM asks to stop after the current update and save;
-    a second one interrupts at once, without saving."""
-
-    def __init__(self) -> None:
-        self.requested: str | None = None
-        self.forced = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopRequests:
-        if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
-            self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def _handle(self, signum: int, _frame: Any) -> None:
-        if self.requested is not None:
-            self.forced = True
-            raise KeyboardInterrupt
-        self.requested = signal.Signals(signum).name
-        print(f"\n{self.requested}: stopping after this update to save a checkpoint (again: quit without saving).")
-
-    def __exit__(self, *_exc: Any) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-    def agreed(self) -> bool:
-        """Whether to stop now; with several processes, when any of them was asked (they stop at the same update)."""
-        asked = self.requested is not None
-        if jax.process_count() == 1:
-            return asked
-        from jax.experimental import multihost_utils
-
-        return bool(multihost_utils.process_allgather(np.asarray(asked)).any())
+from mjx_myoassist.session_files import (
+    CONFIG_FILE,
+    EVAL_FILE,
+    FIRST_WALK_FILE,
+    LOG_FILE,
+    clean_leftovers,
+    new_session_dir,
+    read_json_list,
+    resume_target,
+    write_json,
+)
+from mjx_myoassist.session_files import RESUME_OVERRIDABLE as RESUME_OVERRIDABLE  # re-exported
+from mjx_myoassist.session_files import load_session_config as load_session_config  # re-exported
 
 
 def _with_warm_start_head(config: TrainSessionConfigBase) -> TrainSessionConfigBase:
@@ -233,90 +106,111 @@ def progress_text(entry: dict[str, float]) -> str:
     return text
 
 
-class Session:
-    """Runs (or resumes) training for a config and keeps its folder up to date.
+def _update_and_fetch(compiled: Callable, state: Any) -> tuple[Any, dict[str, float]]:
+    """One compiled update, with its metrics brought to the host (where the wait for the device happens)."""
+    state, metrics = compiled(state)
+    return state, _to_floats(metrics)
 
-    ``resume``: a session folder (continues from its newest checkpoint) or one of its
-    ``trained_models/<step>`` folders; ``overrides`` (``--config.<key> VALUE`` pairs) change
-    the resumed config where :data:`RESUME_OVERRIDABLE` allows.
-    """
+
+def _session_dir(config: TrainSessionConfigBase, results_dir: str | Path) -> Path:
+    """A new ``train_session_<time>`` folder holding the config (with jax.distributed only process 0 writes)."""
+    if jax.process_index() != 0:
+        return Path(results_dir) / f"train_session_process_{jax.process_index()}"
+    path = new_session_dir(results_dir)
+    (path / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
+    return path
+
+
+def _initial_state(trainer: Trainer, config: TrainSessionConfigBase):
+    """A fresh training state, warm-started from ``env_params.prev_trained_policy_path`` when it is set."""
+    if config.env_params.prev_trained_policy_path:
+        params, normalizer = _warm_start(trainer, config.env_params.prev_trained_policy_path)
+        return trainer.init(params=params, normalizer=normalizer)
+    return trainer.init()
+
+
+def _restore(trainer: Trainer, directory: Path, ckpt: Path):
+    """The state saved in ``ckpt``; an unreadable one names an older checkpoint to resume from."""
+    try:
+        return checkpoint.restore_state(ckpt, trainer.init())
+    except checkpoint.CheckpointError as err:
+        older = [path for step, path in checkpoint.list_checkpoints(directory) if step < int(ckpt.name)]
+        hint = f" Resume from an older checkpoint: --resume {older[-1]}" if older else ""
+        raise checkpoint.CheckpointError(f"{err}{hint}") from err
+
+
+class Session:
+    """Runs training for a config and keeps its folder up to date. Make one with :meth:`new` (a new session
+    folder) or :meth:`resume` (continue a saved one); then :meth:`run`."""
 
     def __init__(
         self,
-        config: TrainSessionConfigBase | None = None,
-        results_dir: str | Path = "results",
-        resume: str | Path | None = None,
-        overrides: Sequence[str] = (),
+        config: TrainSessionConfigBase,
+        directory: Path,
+        trainer: Trainer,
+        state: Any,
+        *,
+        resumed_from: Path | None = None,
+        log: Sequence[dict[str, float]] = (),
+        evaluations: Sequence[dict[str, Any]] = (),
     ):
+        self.config, self.dir, self.trainer, self.state = config, directory, trainer, state
         self.main = jax.process_index() == 0
-        self.resumed_from: Path | None = None  # the checkpoint a resume started from
-        if resume is not None:
-            self.dir, self.resumed_from = resume_target(resume)
-            self.config = load_session_config(self.dir, overrides)
-        elif overrides:
-            raise ValueError("overrides are for a resume; give them to load_config for a new session.")
-        else:
-            if config is None:
-                raise ValueError("Give a config or a session to resume.")
-            self.config = _with_warm_start_head(config)
-            if self.main:
-                self.dir = new_session_dir(results_dir)
-                (self.dir / CONFIG_FILE).write_text(json.dumps(self.config.to_dict(), indent=2))
-            else:  # with jax.distributed only process 0 writes
-                self.dir = Path(results_dir) / f"train_session_process_{jax.process_index()}"
-        self.trainer = Trainer(self.config)
-        self.log: list[dict[str, float]] = []
-        self.evaluations: list[dict[str, Any]] = []
+        self.resumed_from = resumed_from  # the checkpoint a resume started from
+        self.log: list[dict[str, float]] = list(log)
+        self.evaluations: list[dict[str, Any]] = list(evaluations)
         self._pending: list[dict[str, float]] = []  # metrics of the updates since the last log entry
         self._evaluator: Evaluator | None = None
         self._walk_test: WalkTest | None = None
         self._walk_fields: dict[str, float] = {}  # the latest walk test's figures, for the next log entry
-        self.state = self._resume(overrides) if resume is not None else self._initial_state()
         last = self.log[-1] if self.log else {}
         self.wall_s = float(last.get("wall_s", 0.0))  # training wall time of the session, compile excluded
         self.compile_s = float(last.get("compile_s_total", 0.0))  # compile time of the session, all runs
         self.first_walk: dict[str, Any] | None = self._read_first_walk()
+        self.update_s: float | None = None  # how long the last training update took
+        self.save_s: float | None = None  # how long the last checkpoint save took
+        self._update_started: float | None = None  # when the running update began (None between updates)
         self._window = (time.perf_counter(), 0)  # (start, env steps) of the current log window
         self._clock = time.perf_counter()  # when self.wall_s was last brought up to date
 
-    def _restore(self, ckpt: Path):
-        try:
-            return checkpoint.restore_state(ckpt, self.trainer.init())
-        except checkpoint.CheckpointError as err:
-            older = [path for step, path in checkpoint.list_checkpoints(self.dir) if step < int(ckpt.name)]
-            hint = f" Resume from an older checkpoint: --resume {older[-1]}" if older else ""
-            raise checkpoint.CheckpointError(f"{err}{hint}") from err
+    @classmethod
+    def new(cls, config: TrainSessionConfigBase, results_dir: str | Path = "results") -> Session:
+        """A new session folder ``results_dir/train_session_<time>`` for ``config``, at step 0 (warm-started
+        from ``env_params.prev_trained_policy_path`` when it is set)."""
+        config = _with_warm_start_head(config)
+        directory = _session_dir(config, results_dir)
+        trainer = Trainer(config)
+        return cls(config, directory, trainer, _initial_state(trainer, config))
 
-    def _resume(self, overrides: Sequence[str]):
-        """Restores the checkpoint; drops log entries and evaluations after it, sets newer checkpoints aside,
-        removes leftovers of killed writes and saves the overridden config."""
-        ckpt = self.resumed_from or checkpoint.latest_checkpoint(self.dir)
-        state = self._restore(ckpt)
+    @classmethod
+    def resume(cls, path: str | Path, overrides: Sequence[str] = ()) -> Session:
+        """Continues a session: ``path`` is its folder (from its newest checkpoint) or one of its
+        ``trained_models/<step>`` folders (newer checkpoints are set aside). ``overrides`` (``--config.<key>
+        VALUE`` pairs) change the saved config where :data:`RESUME_OVERRIDABLE` allows. Log entries and
+        evaluations after the checkpoint are dropped, leftovers of killed writes removed."""
+        directory, chosen = resume_target(path)
+        config = load_session_config(directory, overrides)
+        trainer = Trainer(config)
+        ckpt = chosen or checkpoint.latest_checkpoint(directory)
+        state = _restore(trainer, directory, ckpt)
         step, update = int(state.env_steps), int(state.update)
-        if "--config.total_timesteps" in overrides[0::2] and self.config.num_updates <= update:
+        if "--config.total_timesteps" in overrides[0::2] and config.num_updates <= update:
             raise ConfigError(
-                f"total_timesteps = {self.config.total_timesteps} is already reached: {ckpt} is at {step} steps. "
+                f"total_timesteps = {config.total_timesteps} is already reached: {ckpt} is at {step} steps. "
                 "Give a larger --config.total_timesteps to extend the run."
             )
-        self.log = [e for e in _read_json_list(self.dir / LOG_FILE) if e["step"] <= step]
-        self.evaluations = [e for e in _read_json_list(self.dir / EVAL_FILE) if e["step"] <= step]
-        if self.main:
-            clean_leftovers(self.dir)
-            if self.resumed_from is not None:
-                checkpoint.set_aside_newer(self.dir, step)
-            write_json(self.dir / LOG_FILE, self.log)
-            write_json(self.dir / EVAL_FILE, self.evaluations)
+        log = [e for e in read_json_list(directory / LOG_FILE) if e["step"] <= step]
+        evaluations = [e for e in read_json_list(directory / EVAL_FILE) if e["step"] <= step]
+        if jax.process_index() == 0:
+            clean_leftovers(directory)
+            if chosen is not None:
+                checkpoint.set_aside_newer(directory, step)
+            write_json(directory / LOG_FILE, log)
+            write_json(directory / EVAL_FILE, evaluations)
             if overrides:
-                write_json(self.dir / CONFIG_FILE, self.config.to_dict())
-        self.resumed_from = ckpt
-        return self.trainer.place(state)
-
-    def _initial_state(self):
-        env = self.config.env_params
-        if env.prev_trained_policy_path:
-            params, normalizer = _warm_start(self.trainer, env.prev_trained_policy_path)
-            return self.trainer.init(params=params, normalizer=normalizer)
-        return self.trainer.init()
+                write_json(directory / CONFIG_FILE, config.to_dict())
+        return cls(config, directory, trainer, trainer.place(state), resumed_from=ckpt, log=log,
+                   evaluations=evaluations)  # fmt: skip
 
     def _read_first_walk(self) -> dict[str, Any] | None:
         path = self.dir / FIRST_WALK_FILE
@@ -342,14 +236,15 @@ class Session:
 
     def save_checkpoint(self) -> Path:
         """Saves ``trained_models/<env_steps>`` and deletes the checkpoints ``logger_params.keep_last`` does not
-        keep (the best evaluation's is always kept)."""
-        params = self.config.logger_params
+        keep (the best evaluation's is always kept); :attr:`save_s` is how long it took."""
+        started, params = time.perf_counter(), self.config.logger_params
         path = checkpoint.save(
             self.dir / "trained_models" / str(self.env_steps), self.state, self.config, self.trainer.layout,
             env_state=params.save_env_state,
         )  # fmt: skip
         best = [self.best_evaluation()["step"]] if self.evaluations else []
         checkpoint.prune(self.dir, params.keep_last, keep_steps=best)
+        self.save_s = time.perf_counter() - started
         return path
 
     def _write_log(self, entry: dict[str, float], writer) -> None:
@@ -440,28 +335,57 @@ class Session:
             "max_grad_norm); docs/troubleshooting.md lists other causes."
         )
 
-    def _train_update(self, compiled, update: int) -> None:
-        self.state, metrics = compiled(self.state)
-        metrics = _to_floats(metrics)
+    def _train_update(self, compiled: Callable, update: int) -> None:
+        """One compiled update, run so that a Ctrl-C meanwhile is answered at once (:func:`run_interruptible`)."""
+        self._update_started = time.perf_counter()
+        self.state, metrics = run_interruptible(_update_and_fetch, compiled, self.state)
+        self.update_s, self._update_started = time.perf_counter() - self._update_started, None
         self._check_finite(metrics, update)
         self._pending.append(metrics)
 
-    def _is_best(self, evaluation: dict[str, Any]) -> bool:
-        return self.best_evaluation() is evaluation
+    def _evaluation_due(self, update: int) -> bool:
+        every = self.config.logger_params.evaluate_frequency
+        return bool(every and update % every == 0) or update == self.config.num_updates
+
+    def _log_due(self, update: int) -> bool:
+        return update % self.config.logger_params.logging_frequency == 0 or update == self.config.num_updates
+
+    def _stop_plan(self) -> str:
+        """The Ctrl-C acknowledgement: how far the running update is, and how long a save takes."""
+        plan = "stopping after the current update"
+        if self._update_started is not None:
+            plan += f" (running for {time.perf_counter() - self._update_started:.0f} s"
+            plan += f"; the previous one took {self.update_s:.0f} s)" if self.update_s is not None else ")"
+        if self.save_s is None:
+            return plan + ", then saving a checkpoint (its time is printed after it)"
+        return plan + f", then saving a checkpoint (the last save took {self.save_s:.1f} s)"
+
+    def _save_on_exit(self, reason: str | None, compile_time: float, writer, bar, on_log) -> None:
+        """Logs and saves the updates since the last log entry; after a stop request, says where and how long."""
+        if reason:
+            print(f"{reason}: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/", flush=True)
+        if not self._pending:
+            if reason:
+                print("saved already, at the last log entry.", flush=True)
+            return
+        self._record(int(jax.device_get(self.state.update)), compile_time, writer, bar, on_log)
+        if reason:
+            print(f"saved in {self.save_s:.1f} s.", flush=True)
 
     def run(self, progress: bool = True, on_log: Callable[[list[dict]], None] | None = None) -> Path:
-        """Trains to ``total_timesteps``.  Ctrl-C or SIGTERM stop after the current update, save a
-        checkpoint and return; a NaN loss or parameters raise TrainingDiverged without saving.
+        """Trains to ``total_timesteps``: per update, train; when due, evaluate (which may make this the best
+        checkpoint so far); when due, log and save. Ctrl-C or SIGTERM is acknowledged at once; the run stops
+        after the current update, saves a checkpoint and returns (a second one quits without saving). A NaN
+        loss or parameters raise TrainingDiverged without saving.
 
         ``on_log(train_log)`` is called after every log entry (e.g. to refresh a live plot).
         """
         from tensorboardX import SummaryWriter
 
         cfg = self.config
-        start = int(jax.device_get(self.state.update))
-        total = cfg.num_updates
+        start, total = int(jax.device_get(self.state.update)), cfg.num_updates
         t0 = time.perf_counter()
-        compiled = self.trainer.train_epoch.lower(self.state).compile()
+        compiled = run_interruptible(self.trainer.train_epoch.lower(self.state).compile)  # Ctrl-C: quit at once
         compile_time = time.perf_counter() - t0
         self.compile_s += compile_time
         self._clock = time.perf_counter()  # the session's wall time leaves compile out
@@ -469,7 +393,7 @@ class Session:
         writer = SummaryWriter(str(self.dir / "tensorboard"), purge_step=purge) if self.main else None
         bar = tqdm(total=total * cfg.rollout_size, initial=start * cfg.rollout_size, unit="step", disable=not progress)
         self._window = (time.perf_counter(), 0)
-        stop, diverged = _StopRequests(), False
+        stop, reason, diverged = StopRequests(self._stop_plan), None, False
         try:
             with stop:
                 for update in range(start + 1, total + 1):
@@ -477,28 +401,26 @@ class Session:
                         break
                     self._train_update(compiled, update)
                     self._window = (self._window[0], self._window[1] + cfg.rollout_size)
-                    logged = update % cfg.logger_params.logging_frequency == 0 or update == total
-                    every = cfg.logger_params.evaluate_frequency
-                    best = (every and update % every == 0) or update == total
-                    best = best and self._is_best(self.evaluate(writer))  # evaluated before the log takes its walk
-                    if logged:
-                        self._record(update, compile_time, writer, bar, on_log)
-                    elif best:
+                    # evaluate before the log entry, which takes the walk test's figures
+                    evaluation = self.evaluate(writer) if self._evaluation_due(update) else None
+                    new_best = evaluation is not None and self.best_evaluation() is evaluation
+                    if self._log_due(update):
+                        self._record(update, compile_time, writer, bar, on_log)  # saves a checkpoint
+                    elif new_best:
                         self.save_checkpoint()  # the best policy so far is always kept
                     bar.update(cfg.rollout_size)
-            if stop.requested:
-                print(f"{stop.requested}: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/")
+            reason = stop.requested
         except KeyboardInterrupt:
             if stop.forced:
                 raise
-            print(f"\nInterrupted: saving a checkpoint at {self.env_steps} steps to {self.dir}/trained_models/")
+            reason = "\nInterrupted"
         except TrainingDiverged:
             diverged = True
             raise
         finally:
             bar.close()
-            if self._pending and not diverged and not stop.forced:
-                self._record(int(jax.device_get(self.state.update)), compile_time, writer, bar, on_log)
+            if not diverged and not stop.forced:
+                self._save_on_exit(reason, compile_time, writer, bar, on_log)
             if writer is not None:
                 writer.close()
         return self.dir

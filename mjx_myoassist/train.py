@@ -94,10 +94,10 @@ def train(args: argparse.Namespace, overrides: list[str]) -> int:
 
     enable_compilation_cache()
     if args.resume:
-        session = Session(resume=args.resume, overrides=overrides)
+        session = Session.resume(args.resume, overrides=overrides)
         print(f"resuming from {session.resumed_from} ({session.env_steps} steps)")
     else:
-        session = Session(load_config(args.config, overrides), results_dir=args.results_dir)
+        session = Session.new(load_config(args.config, overrides), results_dir=args.results_dir)
     print(f"session: {session.dir}", flush=True)
     path = session.run(progress=not args.no_progress)
     print(f"done: {path}")

@@ -106,7 +106,7 @@ def test_warm_start_from_zip_keeps_actors_critic_and_log_std(rollout, tmp_path):
         and config.policy_params.custom_policy_params.actor_output_activation == "none"
     )
     with pytest.warns(UserWarning, match="is a MyoAssist policy: training with its head"):
-        session = Session(config, results_dir=tmp_path)
+        session = Session.new(config, results_dir=tmp_path)
     assert not session.config.ppo_params.normalize_observation
     params = jax.device_get(session.state.params)
     mean, log_std, value = networks.ActorCritic(session.trainer.layout).apply(params, rollout["obs"])

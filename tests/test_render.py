@@ -21,7 +21,7 @@ LONG_EPISODE = ["--config.env_params.out_of_trajectory_threshold", "10", "--conf
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
     config = load_config(CONFIGS / "test.json", LONG_EPISODE)
-    return Session(config, results_dir=tmp_path_factory.mktemp("results")).run(progress=False)
+    return Session.new(config, results_dir=tmp_path_factory.mktemp("results")).run(progress=False)
 
 
 def run_render(*args, env_extra=None):

@@ -2,10 +2,12 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import jax
 import numpy as np
@@ -32,7 +34,7 @@ def policy_arrays(ckpt):
 @pytest.fixture(scope="module")
 def straight_run(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
-    return Session(load_config(CONFIGS / "pointmass.json", OVERRIDES), results_dir=results).run(progress=False)
+    return Session.new(load_config(CONFIGS / "pointmass.json", OVERRIDES), results_dir=results).run(progress=False)
 
 
 def test_session_folder_is_complete(straight_run):
@@ -87,11 +89,13 @@ UNLOGGED = OVERRIDES + ["--config.logger_params.logging_frequency", "4"]
 
 def test_ctrl_c_checkpoints_and_resume_continues_exactly(straight_run, tmp_path, monkeypatch):
     monkeypatch.setattr(session_module, "tqdm", AfterUpdate(2, send(signal.SIGINT)))
-    interrupted = Session(load_config(CONFIGS / "pointmass.json", UNLOGGED), results_dir=tmp_path).run(progress=False)
+    interrupted = Session.new(load_config(CONFIGS / "pointmass.json", UNLOGGED), results_dir=tmp_path).run(
+        progress=False
+    )
     assert checkpoint.latest_checkpoint(interrupted).name == "256"
     assert logged_steps(interrupted) == [256]
     monkeypatch.undo()
-    resumed = Session(resume=interrupted).run(progress=False)
+    resumed = Session.resume(interrupted).run(progress=False)
     assert resumed == interrupted
     assert_same_policy(checkpoint.latest_checkpoint(straight_run), checkpoint.latest_checkpoint(resumed))
     assert logged_steps(resumed) == [256, 512]
@@ -104,7 +108,9 @@ def test_sigterm_saves_like_ctrl_c(tmp_path, monkeypatch):
     previous = signal.signal(signal.SIGTERM, unhandled)
     try:
         monkeypatch.setattr(session_module, "tqdm", AfterUpdate(2, send(signal.SIGTERM)))
-        stopped = Session(load_config(CONFIGS / "pointmass.json", UNLOGGED), results_dir=tmp_path).run(progress=False)
+        stopped = Session.new(load_config(CONFIGS / "pointmass.json", UNLOGGED), results_dir=tmp_path).run(
+            progress=False
+        )
         assert signal.getsignal(signal.SIGTERM) is unhandled  # restored after the run
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -113,7 +119,7 @@ def test_sigterm_saves_like_ctrl_c(tmp_path, monkeypatch):
 
 def test_nan_in_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # NaN actions make MuJoCo write MUJOCO_LOG.TXT there
-    session = Session(load_config(CONFIGS / "pointmass.json", OVERRIDES), results_dir=tmp_path)
+    session = Session.new(load_config(CONFIGS / "pointmass.json", OVERRIDES), results_dir=tmp_path)
 
     def poison():
         session.state = session.state.replace(params=jax.tree.map(lambda x: x * np.nan, session.state.params))
@@ -138,11 +144,11 @@ def test_resume_skips_a_corrupted_checkpoint_from_an_older_one_and_extends(strai
     newest = run / "trained_models" / "512" / checkpoint.STATE_FILE
     newest.write_bytes(newest.read_bytes()[:100])  # a kill mid-copy, a full disk...
     with pytest.raises(checkpoint.CheckpointError, match=f"--resume {run / 'trained_models' / '384'}"):
-        Session(resume=run)
+        Session.resume(run)
     leftovers = [run / f"train_log.json.tmp-{dead_pid()}", run / "trained_models" / f"640.tmp-{dead_pid()}"]
     leftovers[0].write_text("[{")
     leftovers[1].mkdir()
-    session = Session(resume=run / "trained_models" / "384", overrides=["--config.total_timesteps", "768"])
+    session = Session.resume(run / "trained_models" / "384", overrides=["--config.total_timesteps", "768"])
     assert not any(p.exists() for p in leftovers)
     session.run(progress=False)
     assert logged_steps(run) == [128, 256, 384, 512, 640, 768]  # no duplicates of the entries after 384
@@ -154,11 +160,11 @@ def test_resume_skips_a_corrupted_checkpoint_from_an_older_one_and_extends(strai
 
 def test_resume_refuses_overrides_that_change_the_task_and_says_why(straight_run):
     with pytest.raises(ConfigError, match="env_params.num_envs' cannot change when resuming: it changes the task"):
-        Session(resume=straight_run, overrides=["--config.env_params.num_envs", "16"])
+        Session.resume(straight_run, overrides=["--config.env_params.num_envs", "16"])
     with pytest.raises(ConfigError, match="changes the network"):
-        Session(resume=straight_run, overrides=["--config.policy_params.custom_policy_params.log_std_init", "0"])
+        Session.resume(straight_run, overrides=["--config.policy_params.custom_policy_params.log_std_init", "0"])
     with pytest.raises(ConfigError, match="already reached"):
-        Session(resume=straight_run, overrides=["--config.total_timesteps", "256"])
+        Session.resume(straight_run, overrides=["--config.total_timesteps", "256"])
     config = session_module.load_session_config(
         straight_run, ["--config.logger_params.logging_frequency", "3", "--config.env_params.num_threads", "1"]
     )
@@ -188,9 +194,9 @@ SYNCED = OVERRIDES + [
 
 
 def test_log_entries_count_every_episode_since_the_previous_log(tmp_path):
-    every = Session(load_config(CONFIGS / "pointmass.json", SYNCED), results_dir=tmp_path).run(progress=False)
+    every = Session.new(load_config(CONFIGS / "pointmass.json", SYNCED), results_dir=tmp_path).run(progress=False)
     pairs = SYNCED + ["--config.logger_params.logging_frequency", "2"]
-    paired = Session(load_config(CONFIGS / "pointmass.json", pairs), results_dir=tmp_path).run(progress=False)
+    paired = Session.new(load_config(CONFIGS / "pointmass.json", pairs), results_dir=tmp_path).run(progress=False)
     per_update = json.loads((every / "train_log.json").read_text())
     merged = json.loads((paired / "train_log.json").read_text())
     assert [e["step"] for e in merged] == [256, 512]
@@ -209,7 +215,7 @@ def test_log_entries_count_every_episode_since_the_previous_log(tmp_path):
 def test_warm_start_from_previous_policy(straight_run, tmp_path):
     prev = checkpoint.latest_checkpoint(straight_run)
     overrides = OVERRIDES + ["--config.env_params.prev_trained_policy_path", str(prev)]
-    warm = Session(load_config(CONFIGS / "pointmass.json", overrides), results_dir=tmp_path)
+    warm = Session.new(load_config(CONFIGS / "pointmass.json", overrides), results_dir=tmp_path)
     for a, b in zip(policy_arrays(prev)[:], [np.asarray(x) for x in _policy_leaves(warm)], strict=True):
         np.testing.assert_array_equal(a, b)
     assert int(warm.state.env_steps) == 0
@@ -228,4 +234,91 @@ def test_warm_start_with_other_network_is_refused(straight_run, tmp_path):
         "--config.policy_params.custom_policy_params.net_arch", '{"pi": [8], "vf": [8]}',
     ]  # fmt: skip
     with pytest.raises(checkpoint.CheckpointError, match="different network"):
-        Session(load_config(CONFIGS / "pointmass.json", overrides), results_dir=tmp_path)
+        Session.new(load_config(CONFIGS / "pointmass.json", overrides), results_dir=tmp_path)
+
+
+# A session whose second update takes ``seconds`` longer in one compiled call, as a big config's update takes a
+# minute: a call with a host callback runs synchronously, so the main thread sits in XLA and runs no Python
+# signal handler until it returns.
+SLOW_UPDATE = """
+import json, sys, time
+import jax, jax.numpy as jnp
+from mjx_myoassist import session
+from mjx_myoassist.config import load_config
+
+seconds, results, overrides = float(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+
+def busy(n, x):
+    x = jax.pure_callback(lambda v: v, jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+    return jax.lax.fori_loop(0, n, lambda i, x: jnp.tanh(x @ x), x)
+
+busy, x = jax.jit(busy), jnp.full((128, 128), 0.01)
+busy(1, x).block_until_ready()
+started = time.perf_counter()
+busy(2000, x).block_until_ready()
+loops = int(seconds / ((time.perf_counter() - started) / 2000))
+fetch, calls = session._to_floats, []
+
+def slow_second_update(metrics):
+    calls.append(1)
+    if len(calls) == 2:
+        print("update running", flush=True)
+        busy(loops, x).block_until_ready()
+    return fetch(metrics)
+
+session._to_floats = slow_second_update
+session.Session.new(load_config("pointmass", overrides), results_dir=results).run(progress=False)
+print("run returned", flush=True)
+"""
+
+
+class Training:
+    """A training process (SLOW_UPDATE) with its output in a file."""
+
+    def __init__(self, folder, slow_s):
+        folder.mkdir()
+        self.out, self.results = folder / "out.txt", folder / "results"
+        env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+        with open(self.out, "w") as out:
+            args = [sys.executable, "-c", SLOW_UPDATE, str(slow_s), str(self.results), json.dumps(UNLOGGED)]
+            self.proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def wait_for(self, text, timeout):
+        deadline = time.monotonic() + timeout
+        while text not in self.out.read_text():
+            assert self.proc.poll() is None, f"exited before '{text}':\n{self.out.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"no '{text}' in {timeout} s:\n{self.out.read_text()[-3000:]}"
+            time.sleep(0.02)
+        return time.monotonic()
+
+    def interrupt(self):
+        """SIGINT; the seconds until it is acknowledged."""
+        sent = time.monotonic()
+        self.proc.send_signal(signal.SIGINT)
+        return self.wait_for("SIGINT: stopping after the current update", timeout=60) - sent
+
+
+def test_ctrl_c_is_acknowledged_at_once_during_a_long_update_and_a_second_quits(tmp_path):
+    slow_s = 30
+    once, twice = Training(tmp_path / "once", slow_s), Training(tmp_path / "twice", slow_s)
+    try:
+        for run in (once, twice):
+            run.wait_for("update running", timeout=900)
+        time.sleep(0.5)
+        assert once.interrupt() < 2.0
+        assert twice.interrupt() < 2.0
+        out = once.out.read_text()
+        assert "(running for" in out and "(its time is printed after it)" in out  # what the acknowledgement says
+        twice.proc.send_signal(signal.SIGINT)
+        assert twice.proc.wait(timeout=600) != 0  # quits (once JAX has let go of the running call), no save
+        assert once.proc.wait(timeout=600) == 0, once.out.read_text()[-3000:]
+    finally:
+        for run in (once, twice):
+            run.proc.kill()
+    out = once.out.read_text()
+    assert re.search(r"SIGINT: saving a checkpoint at 256 steps.*\nsaved in \d+\.\d s\.\n", out, re.S), out[-3000:]
+    assert "run returned" in out
+    (session,) = (once.results).glob("train_session_*")
+    assert checkpoint.latest_checkpoint(session).name == "256"
+    (quit_session,) = (twice.results).glob("train_session_*")
+    assert not list((quit_session / "trained_models").glob("[0-9]*"))  # quit without saving
