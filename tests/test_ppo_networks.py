@@ -105,7 +105,7 @@ def test_actor_output_activation_tanh_squashes_actors_not_the_critic():
     assert float(jnp.max(jnp.abs(mean_lin))) > 1.0
     np.testing.assert_allclose(mean_tanh, jnp.tanh(mean_lin), atol=1e-6)
     np.testing.assert_array_equal(value_tanh, value_lin)
-    with pytest.raises(ConfigError, match=r"actor_output_activation 'sigmoid' must be one of \['none', 'tanh'\]"):
+    with pytest.raises(ConfigError, match=r"actor_output_activation 'sigmoid' is unknown. Use one of \('tanh'"):
         networks.make_layout(dataclasses.replace(base, actor_output_activation="sigmoid"), 44, 24)
 
 

@@ -20,9 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from mjx_myoassist.config import (
-    ConfigError,
     CustomPolicyParams,
     action_mapping,
+    check_fields,
     check_net_indexing,
     observation_indices,
 )
@@ -65,20 +65,9 @@ class NetworkLayout:
         return mask
 
 
-def _check_activations(params: CustomPolicyParams) -> None:
-    where = "policy_params.custom_policy_params"
-    if params.activation not in ACTIVATIONS:
-        raise ConfigError(f"{where}.activation '{params.activation}' must be one of {sorted(ACTIVATIONS)}.")
-    if params.actor_output_activation not in OUTPUT_ACTIVATIONS:
-        raise ConfigError(
-            f"{where}.actor_output_activation '{params.actor_output_activation}' must be one of "
-            f"{sorted(OUTPUT_ACTIVATIONS)}."
-        )
-
-
 def make_layout(params: CustomPolicyParams, observation_size: int, action_size: int) -> NetworkLayout:
     """Resolves ``net_arch``/``net_indexing_info`` against the env's sizes (errors name the fix)."""
-    _check_activations(params)
+    check_fields(params, "policy_params.custom_policy_params")  # the config's own checks (params built by hand)
     arch = {k: tuple(v) for k, v in params.net_arch.items()}
     info = params.net_indexing_info
     if not info:
