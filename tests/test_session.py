@@ -322,3 +322,41 @@ def test_ctrl_c_is_acknowledged_at_once_during_a_long_update_and_a_second_quits(
     assert checkpoint.latest_checkpoint(session).name == "256"
     (quit_session,) = (twice.results).glob("train_session_*")
     assert not list((quit_session / "trained_models").glob("[0-9]*"))  # quit without saving
+
+
+WALK = OVERRIDES + ["--config.logger_params.evaluate_frequency", "2", "--config.logger_params.walk_test_episodes", "3"]
+
+
+@pytest.mark.parametrize(("seconds", "walks"), [(0.05, True), (1000.0, False)])
+def test_walk_test_runs_with_every_evaluation_and_records_the_first_walk(tmp_path, seconds, walks):
+    overrides = WALK + ["--config.logger_params.walk_test_seconds", str(seconds)]
+    run = Session.new(load_config(CONFIGS / "pointmass.json", overrides), results_dir=tmp_path).run(progress=False)
+    evaluations = json.loads((run / "evaluations.json").read_text())
+    assert [e["step"] for e in evaluations] == [256, 512]
+    for evaluation in evaluations:
+        walk = evaluation["walk"]
+        assert walk["episodes"] == len(walk["rows"]) == 3 and walk["seconds"] == seconds
+        assert walk["all_walked"] == walks and walk["fraction"] == float(walks)
+        assert evaluation["wall_s"] > 0
+    log = {e["step"]: e for e in json.loads((run / "train_log.json").read_text())}
+    assert log[256]["walk/fraction"] == float(walks) and "walk/fraction" not in log[128]
+    assert log[512]["wall_s"] >= log[256]["wall_s"] > 0 and log[512]["compile_s_total"] > 0
+    first = run / "first_walk.json"
+    assert first.is_file() == walks
+    if walks:
+        record = json.loads(first.read_text())
+        assert record["step"] == 256 and record["wall_s_with_compile"] > record["wall_s"] > 0
+
+
+def test_best_checkpoint_is_chosen_by_the_walk_test_before_the_return():
+    def evaluation(step, fraction, distance, ret):
+        walk = {"fraction": fraction, "distance_mean": distance}
+        return {"step": step, "entries": [{"return": ret}], "walk": walk}
+
+    walks_all = evaluation(1, 1.0, 11.0, -5.0)
+    walks_some_far = evaluation(2, 0.8, 30.0, 50.0)
+    walks_all_less_far = evaluation(3, 1.0, 10.0, 99.0)
+    ranked = sorted([walks_some_far, walks_all_less_far, walks_all], key=session_module.evaluation_score)
+    assert ranked == [walks_some_far, walks_all_less_far, walks_all]
+    no_walk_test = [{"step": 4, "entries": [{"return": 1.0}]}, {"step": 5, "entries": [{"return": 2.0}]}]
+    assert max(no_walk_test, key=session_module.evaluation_score)["step"] == 5
