@@ -25,7 +25,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +39,9 @@ from mjx_myoassist.analysis import learning_curve
 PUBLISHED_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
 SAME_REFERENCE_LOG = "recorded/myoassist_training_policy_gait_reference.json"
 POLICY_DIR = RESULTS / "walk_from_scratch_policy"
-POLICY_FILES = ("policy.npz", "meta.json")
+POLICY_FILE, META_FILE = "policy.npz", "meta.json"
+MODEL_PATH = "models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml"  # as MyoAssist's preset writes it
+REFERENCE = "mjx_myoassist/data/policy_gait_60s_reference.npz"
 MIN_DISTANCE_M = 10.0  # the issue's bar: 5 of 5 episodes of 10 s, each at least 10 m
 MYOASSIST_PUBLISHED = {"env_steps": 20_000_000, "wall_h": 3.6, "processes": 32}
 
@@ -80,34 +86,51 @@ def curves(session: Path, fixtures: Path) -> dict[str, Any]:
     return {"ours": ours, "published": published.up_to(max(ours.steps.max(initial=0), 1)), "same_reference": same_ref}
 
 
+def portable_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The run's config with paths that hold in any checkout: MyoAssist's model path as MyoAssist writes it
+    (resolved from the MyoAssist root the command runs in), the packaged reference relative to the policy
+    folder."""
+    config = json.loads(json.dumps(config))
+    env = config["env_params"]
+    env["model_path"] = MODEL_PATH
+    env["myoassist_root"] = ""
+    env["reference_data_path"] = os.path.relpath(ROOT / REFERENCE, POLICY_DIR)
+    return config
+
+
 def export_policy(session: Path, step: int) -> Path:
-    """Copies the policy of checkpoint ``step`` (weights and meta, no training state) and the session's config."""
+    """Writes checkpoint ``step``'s policy (weights and meta, no training state) and a portable config."""
     source = session / "trained_models" / str(step)
     if POLICY_DIR.exists():
         shutil.rmtree(POLICY_DIR)
     POLICY_DIR.mkdir(parents=True)
-    for name in POLICY_FILES:
-        shutil.copy2(source / name, POLICY_DIR / name)
-    shutil.copy2(session / "session_config.json", POLICY_DIR / "session_config.json")
+    shutil.copy2(source / POLICY_FILE, POLICY_DIR / POLICY_FILE)
+    meta = json.loads((source / META_FILE).read_text())
+    meta.update(config=portable_config(meta["config"]), env_state=False,
+                sha256={POLICY_FILE: meta["sha256"][POLICY_FILE]})  # fmt: skip
+    (POLICY_DIR / META_FILE).write_text(json.dumps(meta, indent=1))
+    (POLICY_DIR / "session_config.json").write_text(json.dumps(meta["config"], indent=2))
     return POLICY_DIR
 
 
 def check_policy(fixtures: Path) -> dict[str, Any]:
-    """The exported policy from the command line's evaluation: cpu backend, 1200 Hz, both contact models."""
-    from mjx_myoassist.evaluate import evaluate_policy
-
-    base = ["--config.env_params.myoassist_root", str(fixtures / "myoassist"),
+    """The exported policy evaluated by the command line from a MyoAssist checkout root (its model_path resolves
+    there): cpu backend at MyoAssist's 1200 Hz, 5 episodes of 10 s, MJX-ready and MyoAssist's original contacts."""
+    base = ["--backend", "cpu", "--episodes", "5", "--seconds", "10",
             "--config.env_params.physics_sim_framerate", "1200"]  # fmt: skip
-    cases = {"cpu_1200hz_mjx_ready_contacts": [], "cpu_1200hz_myoassist_contacts":
-             ["--config.env_params.mjx_ready_edits", "false"]}  # fmt: skip
+    cases = {"cpu_1200hz_mjx_ready_contacts": [],
+             "cpu_1200hz_myoassist_contacts": ["--config.env_params.mjx_ready_edits", "false"]}  # fmt: skip
     out = {}
-    for name, extra in cases.items():
-        rows = evaluate_policy(POLICY_DIR, overrides=[*base, *extra], episodes=5, seconds=10.0, backend="cpu")
-        out[name] = {
-            "overrides": [*base, *extra],
-            "episodes": rows,
-            "walked": all(r["seconds"] >= 10.0 - 1e-6 and r["distance"] >= MIN_DISTANCE_M for r in rows),
-        }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, extra in cases.items():
+            command = [sys.executable, "-m", "mjx_myoassist.evaluate", str(POLICY_DIR), *base, *extra,
+                       "--json", f"{tmp}/{name}.json"]  # fmt: skip
+            subprocess.run(command, cwd=fixtures / "myoassist", check=True)
+            rows = json.loads(Path(f"{tmp}/{name}.json").read_text())["episodes"]
+            walked = all(r["seconds"] >= 10.0 - 1e-6 and r["distance"] >= MIN_DISTANCE_M for r in rows)
+            shown = ["python", "-m", "mjx_myoassist.evaluate", str(POLICY_DIR.relative_to(ROOT)), *base, *extra]
+            out[name] = {"command": shown, "cwd": "<MyoAssist checkout>", "episodes": rows,
+                         "walked": walked}  # fmt: skip
     return out
 
 
@@ -136,7 +159,7 @@ def main() -> None:
     }  # fmt: skip
     result = {
         **header(settings),
-        "reference_data_path": "mjx_myoassist/data/policy_gait_60s_reference.npz",
+        "reference_data_path": REFERENCE,
         "env_steps": log[-1]["step"] if log else 0,
         "wall_s": log[-1].get("wall_s") if log else None,
         "compile_s_total": log[-1].get("compile_s_total") if log else None,
