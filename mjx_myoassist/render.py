@@ -2,8 +2,9 @@
 
 ``mjx-render <session dir or checkpoint dir> [--out F.mp4]`` (also ``python -m mjx_myoassist.render``
 or, in a checkout, ``python render.py``) writes the video
-(follow camera, muscles coloured by activation) and ``analyze_results/`` (plots and
-``gait_metrics.json``) next to the session.  Works without a display (OSMesa/EGL).
+(MyoAssist's cam_type camera, muscles coloured by activation) and ``analyze_results/`` (plots and
+``gait_metrics.json``) next to the session.  Works without a display and without system packages beyond
+an EGL or OSMesa library (tried in that order; ffmpeg comes with the imageio-ffmpeg wheel).
 A MyoAssist session folder or SB3 zip works too (a bare zip needs ``--config F``); ``--config.<key> V``
 overrides the config.  As MyoAssist's evaluator does, the off-trajectory termination is off (the episode
 ends on a fall or after ``--steps``) unless ``--keep-trajectory-termination``.
@@ -17,14 +18,13 @@ import sys
 import time
 
 from mjx_myoassist import cli  # imports neither MuJoCo nor JAX: GL is chosen first
+from mjx_myoassist.analysis import headless  # neither does this
 
 
 def _headless_gl() -> None:
-    """Picks an offscreen GL backend before MuJoCo is imported, unless the user chose one."""
-    if "MUJOCO_GL" not in os.environ and sys.platform.startswith("linux"):
-        os.environ["MUJOCO_GL"] = "osmesa"
-    if os.environ.get("MUJOCO_GL") in ("osmesa", "egl"):
-        os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+    """Picks an offscreen GL backend that works (the user's MUJOCO_GL, else EGL, else OSMesa) before MuJoCo is
+    imported; raises RenderSetupError (one line naming the apt package) when none does."""
+    headless.choose_gl()
 
 
 def has_display() -> bool:
@@ -42,7 +42,8 @@ def parse_args(argv) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--config", default=None, help="config JSON to run under (needed for a bare SB3 zip)")
     parser.add_argument("--keep-trajectory-termination", action="store_true",
                         help="keep the off-trajectory termination (off by default, as in MyoAssist)")  # fmt: skip
-    parser.add_argument("--out", default=None, help="video file (default: <session>/analyze_results/replay_<step>.mp4)")
+    parser.add_argument("--out", default=None, help="video file (.mp4), or a folder for the video and the analysis "
+                        "(default: <session>/analyze_results/, video replay_<step>.mp4)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=None, help="control steps (default: evaluate_param_list[0])")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--width", type=int, default=480)
@@ -77,7 +78,8 @@ def run_realtime(traj) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return cli.run(lambda: run_command(sys.argv[1:] if argv is None else argv))
+    return cli.run(lambda: run_command(sys.argv[1:] if argv is None else argv),
+                   errors={headless.RenderSetupError: cli.EXIT_ERROR})  # fmt: skip
 
 
 def run_command(argv: list[str]) -> int:
@@ -86,7 +88,7 @@ def run_command(argv: list[str]) -> int:
     if args.realtime and not has_display():
         return cli.fail("--realtime opens the MuJoCo viewer and needs a display (none found: DISPLAY is unset). "
                         "Run without --realtime to write a video instead.")  # fmt: skip
-    if not args.realtime:
+    if not (args.realtime or args.no_video):
         _headless_gl()
     from mjx_myoassist import enable_compilation_cache
     from mjx_myoassist.analysis.session_report import render_session

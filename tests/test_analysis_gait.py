@@ -50,3 +50,20 @@ def test_no_stride_gives_none_not_nan():
     force = np.zeros(50)
     m = gait.gait_metrics(force, force, np.zeros(50), DT, 5.0)
     assert m["stride_time"] is None and m["cadence_steps_per_min"] is None
+
+
+def test_a_fall_has_no_stride_metrics_and_says_why():
+    """20 control steps, each foot striking twice (one stride): not a cadence of 300 steps/min."""
+    right, left, x = synthetic_gait(stride_time=0.3, seconds=20 / 30)
+    m = gait.gait_metrics(right, left, x, DT, threshold=50.0)
+    assert m["heel_strikes_right"] >= 2 and m["strides_right"] <= 1
+    assert m["cadence_steps_per_min"] is None and m["stride_time"] is None and m["symmetry_index_stance"] is None
+    assert "fewer than 2 whole strides" in m["missing"] and "0.66 s" in m["missing"]
+
+
+def test_two_whole_strides_per_foot_are_enough():
+    right, left, x = synthetic_gait(seconds=3.7)  # heel strikes: right 1.2, 2.4, 3.6 s; left 0.6, 1.8, 3.0 s
+    m = gait.gait_metrics(right, left, x, DT, threshold=50.0)
+    assert m["missing"] is None and m["strides_right"] == 2 and m["strides_left"] == 2
+    assert m["stride_time"] == pytest.approx(1.2, abs=DT)
+    assert gait.enough_strides(np.array([0, 10, 20])) and not gait.enough_strides(np.array([0, 10]))

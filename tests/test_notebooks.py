@@ -9,14 +9,29 @@ from nbclient import NotebookClient
 from tests.conftest import ROOT
 
 NOTEBOOKS = ["train_on_gpu.ipynb", "humanoid.ipynb"]
+GPU_PRESET = "imitation_tutorial_22_partial_obs_many_envs"
+
+
+def test_gpu_notebook_and_scaling_doc_use_the_many_envs_preset():
+    """The GPU recipe is the packaged many-envs preset, run as it is outside the TINY switch."""
+    from mjx_myoassist.config import load_config
+
+    notebook = nbformat.read(ROOT / "notebooks" / "train_on_gpu.ipynb", as_version=4)
+    (train,) = [c.source for c in notebook.cells if "Session.new(config" in c.source]
+    assert f'preset = "{GPU_PRESET}"' in train
+    outside_tiny = train.split("if TINY:")[0]
+    assert "--config." not in outside_tiny.replace("--config.env_params.myoassist_root", ""), outside_tiny
+    config = load_config(GPU_PRESET)
+    assert config.env_params.num_envs >= 1024 and config.ppo_params.n_epochs == 30
+    assert f"--config {GPU_PRESET}" in (ROOT / "docs" / "scaling.md").read_text()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_executes(name, tmp_path, monkeypatch):
     monkeypatch.setenv("MJX_NOTEBOOK_TINY", "1")
-    monkeypatch.setenv("MUJOCO_GL", "osmesa")
-    monkeypatch.setenv("PYOPENGL_PLATFORM", "osmesa")
+    monkeypatch.delenv("MUJOCO_GL", raising=False)  # the notebooks choose EGL or OSMesa, as on Colab
+    monkeypatch.delenv("PYOPENGL_PLATFORM", raising=False)
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
     NotebookClient(
@@ -36,3 +51,7 @@ def test_notebook_executes(name, tmp_path, monkeypatch):
         config = json.loads((session / "session_config.json").read_text())
         log = json.loads((session / "train_log.json").read_text())
         assert config["total_timesteps"] == 64 and log[-1]["step"] >= 64
+    if name == "train_on_gpu.ipynb":  # the many-envs preset, shrunk only by the TINY overrides
+        (config,) = [json.loads((s / "session_config.json").read_text()) for s in sessions]
+        assert config["env_params"]["physics_sim_framerate"] == 600
+        assert config["env_params"]["reference_data_path"].endswith("policy_gait_60s_reference.npz")

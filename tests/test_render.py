@@ -10,6 +10,8 @@ import mujoco
 import numpy as np
 import pytest
 
+from mjx_myoassist.analysis import headless
+from mjx_myoassist.analysis import video as video_module
 from mjx_myoassist.config import load_config
 from mjx_myoassist.session import Session
 from tests.conftest import CONFIGS, ROOT, fixture_path
@@ -26,7 +28,8 @@ def session(tmp_path_factory):
 
 def run_render(*args, env_extra=None):
     env = {**os.environ, "JAX_PLATFORMS": "cpu", **(env_extra or {})}
-    env.pop("DISPLAY", None)
+    for name in ("DISPLAY", "MUJOCO_GL", "PYOPENGL_PLATFORM"):  # headless, GL chosen by render.py
+        env.pop(name, None)
     return subprocess.run([sys.executable, "render.py", *map(str, args)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=900)  # fmt: skip
 
@@ -39,6 +42,7 @@ def test_render_writes_video_analysis_and_keyframes(session, tmp_path):
     (video,) = results.glob("replay_*.mp4")
     import mediapy
 
+    video_module.use_ffmpeg(headless.find_ffmpeg())
     frames = mediapy.read_video(str(video))
     assert frames.shape[1:] == (120, 160, 3) and len(frames) >= 2
     assert frames.std() > 5  # not a blank image
@@ -125,3 +129,65 @@ def test_analysis_puts_the_learning_curve_beside_a_myoassist_session(session):
     assert written["ours"]["steps"] == ours_steps  # the test session's log is not on MyoAssist's schedule
     assert written["myoassist"]["steps"][0] == 16384 and len(written["myoassist"]["steps"]) == 153
     assert (result.analysis_dir / "learning_vs_myoassist.png").stat().st_size > 10_000
+
+
+def one_error_line(out, *phrases):
+    """The command failed with one ``error:`` line holding ``phrases``, no traceback, before any replay."""
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert out.returncode == 2 and len(errors) == 1 and "Traceback" not in out.stderr, out.stderr[-3000:]
+    assert all(p in errors[0] for p in phrases), errors[0]
+    assert "replayed" not in out.stdout
+
+
+def test_render_without_ffmpeg_stops_before_the_replay_and_writes_nothing(session, tmp_path):
+    copy = shutil.copytree(session, tmp_path / "session", ignore=shutil.ignore_patterns("analyze_results"))
+    out = run_render(
+        copy, "--steps", "3", env_extra={"IMAGEIO_FFMPEG_EXE": "/nonexistent/ffmpeg", "PATH": "/nonexistent"}
+    )
+    one_error_line(out, "pip install imageio-ffmpeg", "--no-video")
+    assert not (copy / "analyze_results").exists()
+
+
+def test_render_to_a_read_only_or_missing_folder_suggests_out(session, tmp_path):
+    one_error_line(run_render(session, "--steps", "3", "--out", "/sys/replay.mp4"), "/sys", "pass --out")
+    one_error_line(run_render(session, "--steps", "3", "--out", tmp_path / "no" / "such" / "x.mp4"), "does not exist")
+
+
+def test_render_without_any_gl_names_the_apt_package(session, tmp_path, monkeypatch):
+    no_egl = {"__EGL_VENDOR_LIBRARY_FILENAMES": str(tmp_path / "none.json")}  # glvnd finds no EGL vendor
+    monkeypatch.setenv("__EGL_VENDOR_LIBRARY_FILENAMES", no_egl["__EGL_VENDOR_LIBRARY_FILENAMES"])
+    if headless.probe_gl("egl") is None or headless.probe_gl("osmesa") is None:
+        pytest.skip("a GL backend still works here (OSMesa installed, or EGL not from glvnd)")
+    copy = shutil.copytree(session, tmp_path / "session", ignore=shutil.ignore_patterns("analyze_results"))
+    one_error_line(run_render(copy, "--steps", "3", env_extra=no_egl), "apt-get install libegl1", "libosmesa6")
+    assert not (copy / "analyze_results").exists()
+
+
+def test_a_failing_video_leaves_nothing_half_written(session, tmp_path, monkeypatch):
+    from mjx_myoassist.analysis.session_report import render_session
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("GL context lost")
+
+    monkeypatch.setattr(video_module, "render_frames", broken)
+    copy = shutil.copytree(session, tmp_path / "session", ignore=shutil.ignore_patterns("analyze_results"))
+    with pytest.raises(RuntimeError, match="GL context lost"):
+        render_session(copy, steps=3)
+    assert not (copy / "analyze_results").exists()
+
+
+def test_render_of_the_published_session_with_gl_unset(tmp_path):
+    """MUJOCO_GL unset, no system ffmpeg: EGL or OSMesa is found, imageio-ffmpeg's ffmpeg encodes."""
+    published = fixture_path(f"{PUBLISHED}/session_config.json").parent
+    copy = shutil.copytree(published, tmp_path / published.name)
+    model = fixture_path("myoassist/models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml")
+    reference = fixture_path("recorded/surrogate_short_reference_gait.npz")
+    args = ["--steps", "20", "--width", "160", "--height", "120", "--myoassist-root", model.parents[2],
+            "--config.env_params.reference_data_path", reference]  # fmt: skip
+    out = run_render(copy, *args, env_extra={"PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    import mediapy
+
+    video_module.use_ffmpeg(headless.find_ffmpeg())
+    frames = mediapy.read_video(str(copy / "analyze_results" / "replay_model_19939328.mp4"))
+    assert frames.shape == (21, 120, 160, 3) and frames.std() > 5

@@ -10,6 +10,9 @@ same foot.  Metrics follow the usual clinical definitions:
 * stance %: contact time of a foot over its stride time;
 * speed: pelvis displacement over elapsed time;
 * symmetry index: 100 * |L - R| / (0.5 (L + R)) of stride time and stance %.
+
+They need at least ``MIN_STRIDES`` whole strides of each foot: with fewer (a fall, a short replay) every
+stride metric is None and ``missing`` says why (one step of a fall is no cadence).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 CYCLE_POINTS = 101
+MIN_STRIDES = 2  # whole strides per foot that the metrics and the cycle plots need
 
 
 def contact_events(force: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -42,9 +46,30 @@ def normalize_cycles(signal: np.ndarray, strikes: np.ndarray, points: int = CYCL
     return np.stack(cycles).reshape((len(cycles), points) + signal.shape[1:])
 
 
+def enough_strides(strikes: np.ndarray) -> bool:
+    """True when these heel strikes of one foot bound at least ``MIN_STRIDES`` whole strides."""
+    return len(strikes) >= MIN_STRIDES + 1
+
+
+def missing_reason(strikes_right: np.ndarray, strikes_left: np.ndarray, duration: float) -> str | None:
+    """Why the stride metrics are missing (None when each foot has ``MIN_STRIDES`` whole strides)."""
+    if enough_strides(strikes_right) and enough_strides(strikes_left):
+        return None
+    counts = ", ".join(f"{side} {max(len(s) - 1, 0)}" for side, s in (("right", strikes_right), ("left", strikes_left)))
+    return (
+        f"fewer than {MIN_STRIDES} whole strides (heel strike to heel strike) per foot in {duration:.2f} s: "
+        f"{counts}; cadence, stride, stance and symmetry need {MIN_STRIDES} per foot"
+    )
+
+
 def _foot_metrics(strikes: np.ndarray, toe_offs: np.ndarray, pelvis_x: np.ndarray, dt: float) -> dict[str, float]:
-    if len(strikes) < 2:
-        return {"strides": 0.0, "stride_time": np.nan, "stride_length": np.nan, "stance_percent": np.nan}
+    if not enough_strides(strikes):
+        return {
+            "strides": float(max(len(strikes) - 1, 0)),
+            "stride_time": np.nan,
+            "stride_length": np.nan,
+            "stance_percent": np.nan,
+        }
     stride_times = np.diff(strikes) * dt
     stride_lengths = np.diff(pelvis_x[strikes])
     stance = []
@@ -78,17 +103,21 @@ def gait_metrics(
     dt: float,
     threshold: float,
     target_speed: float | None = None,
-) -> dict[str, float]:
-    """Cadence, stride time/length, stance %, speed and symmetry from per-step foot forces."""
+) -> dict[str, float | int | str | None]:
+    """Cadence, stride time/length, stance %, speed and symmetry from per-step foot forces; ``missing``
+    says why the stride metrics are None (fewer than ``MIN_STRIDES`` whole strides of a foot)."""
     hs_r, to_r = contact_events(force_right, threshold)
     hs_l, to_l = contact_events(force_left, threshold)
+    duration = (len(pelvis_x) - 1) * dt
+    missing = missing_reason(hs_r, hs_l, duration)
     right = _foot_metrics(hs_r, to_r, pelvis_x, dt)
     left = _foot_metrics(hs_l, to_l, pelvis_x, dt)
-    all_strikes = np.unique(np.concatenate([hs_r, hs_l]))
-    step_times = np.diff(all_strikes) * dt
-    duration = (len(pelvis_x) - 1) * dt
+    if missing:
+        right, left = ({k: (v if k == "strides" else np.nan) for k, v in foot.items()} for foot in (right, left))
+    step_times = np.diff(np.unique(np.concatenate([hs_r, hs_l]))) * dt
     out = {
-        "cadence_steps_per_min": float(60.0 / step_times.mean()) if len(step_times) else np.nan,
+        "missing": missing,
+        "cadence_steps_per_min": float(60.0 / step_times.mean()) if not missing else np.nan,
         "speed": float((pelvis_x[-1] - pelvis_x[0]) / duration) if duration > 0 else np.nan,
         "stride_time": _mean_of_sides(right["stride_time"], left["stride_time"]),
         "stride_length": _mean_of_sides(right["stride_length"], left["stride_length"]),

@@ -91,7 +91,7 @@ def plot_gait_cycle(traj, strikes, reference, out: Path) -> Path:
             if len(cycles):
                 _band(ax, cycles, color, "right" if side == "r" else "left", 180 / np.pi)
             ref = reference.get(f"{joint}_{side}") if reference else None
-            if ref is not None and len(strikes[side]) > 1:
+            if ref is not None and len(cycles):
                 ref_cycles = gait.normalize_cycles(ref[: len(traj.qpos)], strikes[side])
                 ax.plot(np.linspace(0, 100, ref_cycles.shape[1]), np.degrees(ref_cycles.mean(0)), "--", color=color,
                         alpha=0.6, label=f"reference ({side})")  # fmt: skip
@@ -101,11 +101,12 @@ def plot_gait_cycle(traj, strikes, reference, out: Path) -> Path:
         ax.grid(alpha=0.3)
     if axes[0].get_legend_handles_labels()[0]:
         axes[0].legend(fontsize=7)
+        fig.suptitle("Joint kinematics over the gait cycle (mean ± sd over whole strides)")
     else:
         for ax in axes:
-            ax.text(0.5, 0.5, "no complete gait cycle\n(fewer than two heel strikes)", ha="center", va="center",
-                    transform=ax.transAxes, color="gray")  # fmt: skip
-    fig.suptitle("Joint kinematics over the gait cycle (mean ± sd)")
+            ax.text(0.5, 0.5, f"no gait cycle average:\nfewer than {gait.MIN_STRIDES} whole strides per foot",
+                    ha="center", va="center", transform=ax.transAxes, color="gray")  # fmt: skip
+        fig.suptitle("Joint kinematics over the gait cycle")
     return _save(fig, out / "gait_cycle_kinematics.png")
 
 
@@ -140,7 +141,8 @@ def plot_activations(traj: Trajectory, strikes: np.ndarray, out: Path) -> Path |
     xlabel = "gait cycle (% from right heel strike)" if len(cycles) else "time (s)"
     for ax in axes[-1]:
         ax.set_xlabel(xlabel)
-    fig.suptitle("Muscle activation (0-1)" + (", mean ± sd per cycle" if len(cycles) else ", no complete gait cycle"))
+    fig.suptitle("Muscle activation (0-1)" + (", mean ± sd over whole strides" if len(cycles) else
+                 f" over time (fewer than {gait.MIN_STRIDES} whole strides)"))  # fmt: skip
     return _save(fig, out / "muscle_activations.png")
 
 
@@ -175,7 +177,7 @@ def plot_exo(traj: Trajectory, strikes: dict[str, np.ndarray], out: Path) -> Pat
         side = "r" if name.endswith(("_R", "_r")) else "l"
         color = "tab:red" if side == "r" else "tab:blue"
         cycles = gait.normalize_cycles(torque, strikes[side][strikes[side] < len(torque)])
-        if len(cycles):
+        if len(cycles) >= gait.MIN_STRIDES:
             _band(ax, cycles, color, name)
             ax.set_xlabel("gait cycle (% from heel strike)")
         else:
@@ -231,8 +233,11 @@ def analyze(
         feet = foot_totals(traj)
         threshold = CONTACT_THRESHOLD * _body_weight(traj.model)
         strikes = {side: gait.contact_events(feet[side], threshold)[0] for side in feet}
+        strikes = {side: s if gait.enough_strides(s) else s[:0] for side, s in strikes.items()}  # whole cycles
         pelvis_x = _joint_series(traj, "pelvis_tx")
         report["gait"] = gait.gait_metrics(feet["r"], feet["l"], pelvis_x, traj.dt, threshold, target_speed)
+        if report["gait"]["missing"] and traj.terminated:
+            report["gait"]["missing"] += f"; the episode terminated after {traj.steps} steps"
         files += [
             plot_kinematics_vs_reference(traj, reference, out),
             plot_gait_cycle(traj, strikes, reference, out),

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from mjx_myoassist.analysis import learning_curve
+from mjx_myoassist.analysis.headless import check_output_folder, find_ffmpeg
 from mjx_myoassist.analysis.report import analyze
 from mjx_myoassist.analysis.trajectory import export_keyframes
-from mjx_myoassist.analysis.video import write_video
+from mjx_myoassist.analysis.video import use_ffmpeg, write_video
 from mjx_myoassist.cpu.replay import Trajectory, replay_config, run_episode
 from mjx_myoassist.envs import make
 from mjx_myoassist.evaluate import without_trajectory_termination
 from mjx_myoassist.ppo.policy import load_trained
+
+VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".mov", ".mkv")
 
 
 @dataclasses.dataclass
@@ -47,27 +52,63 @@ def render_session(
     ``keep_trajectory_termination``: the episode ends on a fall or after ``steps``.  ``config_file`` and
     ``overrides`` as in :func:`mjx_myoassist.ppo.policy.load_trained`.  ``compare_myoassist`` (a MyoAssist
     session or its ``train_log.json``) adds the learning curves side by side (``learning_vs_myoassist.png``)."""
+    if video:
+        use_ffmpeg(find_ffmpeg())  # checks of the machine first: no encoder fails now, not after the replay
+    if out is not None:
+        check_output_folder(Path(out).parent if Path(out).suffix.lower() in VIDEO_SUFFIXES else Path(out))
     trained = load_trained(path, config_file, overrides)
     config = trained.config if keep_trajectory_termination else without_trajectory_termination(trained.config)
-    ckpt = trained.source
     entry = config.evaluate_param_list[0] if config.evaluate_param_list else None
+    name = "episode_-1.mp4" if config.env_params.env_id == "humanoid-v0" else f"replay_{trained.source.stem}.mp4"
+    out_dir, video_path = output_paths(trained.session, out, name if video else None)
     steps = steps or (entry.num_timesteps if entry else 300)
     env = make(replay_config(config, steps), trained.base_dir)
     traj = run_episode(env, trained.policy(), seed, steps)
-    session = trained.session
-    out_dir = session / "analyze_results"
-    video_path = None
-    if video:
-        name = "episode_-1.mp4" if config.env_params.env_id == "humanoid-v0" else f"replay_{ckpt.stem}.mp4"
-        video_path = write_video(
-            traj,
-            out or out_dir / name,
-            width=width,
-            height=height,
-            cam_type=entry.cam_type if entry else "follow",
-            cam_distance=entry.cam_distance if entry else 2.5,
-            visualize_activation=entry.visualize_activation if entry else True,
-        )
+    with _removed_on_failure([out_dir, video_path]):
+        if video_path is not None:
+            write_video(traj, video_path, width=width, height=height, cam_type=entry.cam_type if entry else "follow",
+                        cam_distance=entry.cam_distance if entry else 2.5,
+                        visualize_activation=entry.visualize_activation if entry else True)  # fmt: skip
+        report = _analysis(trained.session, traj, out_dir, entry, compare_myoassist)
+        keyframes = None
+        if export_trajectory:
+            model_id = getattr(env, "model_id", None) or config.env_params.model_id
+            keyframes = export_keyframes(traj, model_id, export_trajectory)
+    return RenderResult(traj, trained.session, trained.source, video_path, out_dir, report, keyframes)
+
+
+def output_paths(session: Path, out: str | Path | None, video_name: str | None) -> tuple[Path, Path | None]:
+    """(analysis folder, video file): ``out`` is a video file (``.mp4``; the analysis stays in
+    ``<session>/analyze_results``) or a folder for both.  Checks that each can be written, before the replay."""
+    out_dir = Path(session) / "analyze_results"
+    video_path = out_dir / video_name if video_name else None
+    if out is not None:
+        out = Path(out)
+        if out.suffix.lower() in VIDEO_SUFFIXES and not out.is_dir():
+            video_path = out if video_name else None
+        else:
+            out_dir, video_path = out, out / video_name if video_name else None
+    for folder in {out_dir, *([video_path.parent] if video_path else [])}:
+        check_output_folder(folder)
+    return out_dir, video_path
+
+
+@contextlib.contextmanager
+def _removed_on_failure(paths: Sequence[Path | None]):
+    """Removes those of ``paths`` that did not exist before, when the block fails: nothing half-written."""
+    new = [p for p in paths if p is not None and not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for p in new:
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            elif p.exists():
+                p.unlink()
+        raise
+
+
+def _analysis(session: Path, traj: Trajectory, out_dir: Path, entry, compare_myoassist) -> dict:
     log_path = session / "train_log.json"
     train_log = json.loads(log_path.read_text()) if log_path.is_file() else []
     train_log = train_log if isinstance(train_log, list) else []  # MyoAssist's own log has another layout
@@ -75,8 +116,4 @@ def render_session(
     if compare_myoassist is not None and train_log:
         learning_curve.session_vs_myoassist(session, compare_myoassist, out_dir)
         report["files"] += ["learning_vs_myoassist.png", "learning_vs_myoassist.json"]
-    keyframes = None
-    if export_trajectory:
-        model_id = getattr(env, "model_id", None) or config.env_params.model_id
-        keyframes = export_keyframes(traj, model_id, export_trajectory)
-    return RenderResult(traj, session, ckpt, video_path, out_dir, report, keyframes)
+    return report
