@@ -53,11 +53,12 @@ def run(args, overrides: list[str]) -> int:
 
     from mjx_myoassist import enable_compilation_cache
     from mjx_myoassist.config import load_config
-    from mjx_myoassist.envs import make, resolve_backend, step_with_auto_reset
+    from mjx_myoassist.envs import make, resolve_backend, set_precision, step_with_auto_reset
     from mjx_myoassist.envs.base import prepare_auto_reset
 
     enable_compilation_cache()
     config = load_config(MODEL_PRESETS[args.model], overrides)
+    set_precision(config)
     env = make(config)
 
     def rollout(rng):

@@ -87,7 +87,7 @@ def make_env(fixtures: Path, physics: tuple[int, str, int]):
     trained = load_trained(fixtures / SESSION, overrides=overrides(fixtures, *physics))
     cfg = without_trajectory_termination(trained.config)
     env_params = dataclasses.replace(cfg.env_params, custom_max_episode_steps=NO_TIME_LIMIT)
-    return make(dataclasses.replace(cfg, env_params=env_params), trained.base_dir), trained.policy()
+    return make(dataclasses.replace(cfg, env_params=env_params)), trained.policy()
 
 
 def rollout_fn(env, policy, episodes: int, steps: int):

@@ -24,7 +24,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import mujoco
 import numpy as np
 
 from mjx_myoassist import cli
@@ -34,7 +33,7 @@ from mjx_myoassist.config import (
     EvaluateParams,
     TrainSessionConfigBase,
 )
-from mjx_myoassist.envs import Env, make, velocity
+from mjx_myoassist.envs import Env, State, make, set_precision, velocity
 from mjx_myoassist.envs.base import keep_dtypes
 from mjx_myoassist.ppo import networks
 from mjx_myoassist.ppo.normalizer import RunningStats
@@ -51,29 +50,24 @@ class Evaluator:
         self.entries = list(config.evaluate_param_list) or [EvaluateParams()]
         self.num_envs = max(e.num_envs for e in self.entries)
         self.num_steps = max(e.num_timesteps for e in self.entries)
-        self.root_x = root_x_qpos(self.env)
+        self.has_root_x = self.env.root_x_qpos is not None
         self._rollout = jax.jit(self._rollout_impl)
 
-    def _root_x(self, data: Any) -> jax.Array:
+    def _root_x(self, state: State) -> jax.Array:
         """Root x of every env of a batch (zeros when the env has no root x)."""
-        if self.root_x is None:
+        if not self.has_root_x:
             return jnp.zeros(self.num_envs)
-        return jax.vmap(lambda d: self.env.backend.view(d).qpos[self.root_x])(data)
+        return jax.vmap(self.env.root_x)(state)
 
     def _rollout_impl(self, params, stats, rng, schedule_override, num_envs, num_steps):
         """Per-env sums over each env's episode (return, length, terminated, metrics) and its start/end root x."""
         policy = deterministic_policy(self.layout, params, stats, self.config.ppo_params.normalize_observation)
         keys = jax.vmap(jax.random.fold_in, (None, 0))(rng, jnp.arange(self.num_envs))  # env i: its own RNG
         state = jax.vmap(self.env.reset)(keys)
-        if schedule_override and "schedule" in state.info:
-            schedule = {
-                **state.info["schedule"],
-                **{k: jnp.broadcast_to(v, (self.num_envs,)) for k, v in schedule_override.items()},
-            }
-            v0 = jax.vmap(lambda s: velocity.target_velocity(jnp.float32(0.0), s, self.env.dt))(schedule)
-            state = state.replace(info={**state.info, "schedule": schedule}, obs=state.obs.at[:, -1].set(v0))
+        if schedule_override:
+            state = jax.vmap(self.env.with_velocity_schedule, (0, None))(state, schedule_override)
         in_batch = jnp.arange(self.num_envs) < num_envs
-        start_x = self._root_x(state.data)
+        start_x = self._root_x(state)
 
         def one(carry, t):
             state, alive, end_x = carry
@@ -86,7 +80,7 @@ class Evaluator:
                 "terminated": (nxt.terminated.astype(jnp.float32)) * live,
                 **{k: v * live for k, v in nxt.metrics.items()},
             }
-            end_x = jnp.where(counted, self._root_x(nxt.data), end_x).astype(end_x.dtype)
+            end_x = jnp.where(counted, self._root_x(nxt), end_x).astype(end_x.dtype)
             return (nxt, alive & ~nxt.done, end_x), out
 
         (_, _, end_x), out = jax.lax.scan(one, (state, in_batch, start_x), jnp.arange(self.num_steps))
@@ -122,7 +116,7 @@ class Evaluator:
         entry = self.entries[0]
         totals = self._rollout(params, stats, jax.random.PRNGKey(seed), {}, entry.num_envs, entry.num_timesteps)
         rows = _first(jax.device_get(totals), entry.num_envs)
-        return episode_rows(rows, self.env.dt, entry.num_timesteps, self.root_x is not None)
+        return episode_rows(rows, self.env.dt, entry.num_timesteps, self.has_root_x)
 
 
 def _first(totals: dict[str, Any], n: int) -> dict[str, np.ndarray]:
@@ -177,16 +171,6 @@ def episode_rows(totals: dict[str, np.ndarray], dt: float, limit: int, has_root_
             row["mean_target_velocity"] = float(totals["target_velocity"][i] / steps)
         rows.append(row)
     return rows
-
-
-def root_x_qpos(env: Env) -> int | None:
-    """qpos index of the x a distance is measured on: the leg's pelvis_tx, a free root joint's x, else None."""
-    if hasattr(env, "pelvis_tx_qpos"):
-        return int(env.pelvis_tx_qpos)
-    model = getattr(env, "model", None)
-    if model is not None and model.njnt and model.jnt_type[0] == mujoco.mjtJoint.mjJNT_FREE:
-        return int(model.jnt_qposadr[0])
-    return None
 
 
 # ----------------------------------------------------------------------------- trained policies
@@ -277,7 +261,8 @@ def evaluate_policy(
     backend_override = ["--config.env_params.physics_backend", backend] if backend else []
     trained = load_trained(path, config, [*overrides, *backend_override])
     cfg = walk_test_config(trained.config, keep_trajectory_termination)
-    env = make(cfg, trained.base_dir)
+    set_precision(cfg)
+    env = make(cfg)
     cfg = with_episodes(cfg, episodes, seconds, env.dt)
     return Evaluator(cfg, trained.layout, env).episodes(trained.params, trained.stats, seed)
 

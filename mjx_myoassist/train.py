@@ -90,14 +90,18 @@ def train(args: argparse.Namespace, overrides: list[str]) -> int:
         init_distributed(args.coordinator, args.num_processes, args.process_id)
     from mjx_myoassist import enable_compilation_cache
     from mjx_myoassist.config import load_config
-    from mjx_myoassist.session import Session
+    from mjx_myoassist.envs import set_precision
+    from mjx_myoassist.session import Session, load_session_config
 
     enable_compilation_cache()
     if args.resume:
+        set_precision(load_session_config(args.resume, overrides))
         session = Session.resume(args.resume, overrides=overrides)
         print(f"resuming from {session.resumed_from} ({session.env_steps} steps)")
     else:
-        session = Session.new(load_config(args.config, overrides), results_dir=args.results_dir)
+        config = load_config(args.config, overrides)
+        set_precision(config)
+        session = Session.new(config, results_dir=args.results_dir)
     print(f"session: {session.dir}", flush=True)
     path = session.run(progress=not args.no_progress)
     print(f"done: {path}")

@@ -1,6 +1,7 @@
 """The env registry: every registered env builds, resets and steps under jit(vmap)."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -60,16 +61,39 @@ def test_unknown_env_id_is_a_config_error():
 
 
 def test_float64_physics_precision_switches_jax_to_64_bit():
-    """In a fresh process (64-bit mode is process-wide): MJX state float64, observations float32."""
+    """In a fresh process (64-bit mode is process-wide): make() alone refuses, naming set_precision; after it,
+    MJX state float64, observations float32."""
     import subprocess
     import sys
 
     code = (
-        "import jax; from mjx_myoassist.config import load_config; from mjx_myoassist.envs import make;"
+        "import jax; from mjx_myoassist.config import ConfigError, load_config;"
+        "from mjx_myoassist.envs import make, set_precision;"
         "c = load_config('pointmass', ['--config.env_params.physics_backend', 'mjx',"
-        " '--config.env_params.physics_precision', 'float64']);"
-        "assert not jax.config.jax_enable_x64; env = make(c); s = jax.jit(env.reset)(jax.random.PRNGKey(0));"
+        " '--config.env_params.physics_precision', 'float64']);\n"
+        "try:\n make(c)\nexcept ConfigError as e:\n"
+        " assert 'set_precision' in str(e) and not jax.config.jax_enable_x64\n"
+        "else:\n raise SystemExit('make switched precision or ran in float32')\n"
+        "set_precision(c); env = make(c); s = jax.jit(env.reset)(jax.random.PRNGKey(0));"
         "print(jax.config.jax_enable_x64, s.data.qpos.dtype, s.obs.dtype)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "True float64 float32"
+
+
+def test_backends_register_by_config_name_and_declare_capabilities():
+    """One registry entry per backend; capabilities are readable before a backend is built."""
+    from mjx_myoassist.config import PHYSICS_BACKENDS, load_config
+    from mjx_myoassist.envs.backends import BACKENDS, backend_class
+
+    assert set(PHYSICS_BACKENDS) == {"auto", *BACKENDS}
+    for name, cls in BACKENDS.items():
+        assert cls.name == name and isinstance(cls.mesh_contacts, bool) and callable(cls.available)
+    assert BACKENDS["cpu"].mesh_contacts and not BACKENDS["mjx"].mesh_contacts
+    config = load_config(CONFIGS / "pointmass.json", ["--config.env_params.num_threads", "3"])
+    assert backend_class(config.env_params).options(config.env_params) in ({}, {"num_threads": 3})
+    env = make(load_config(CONFIGS / "pointmass.json", ["--config.env_params.physics_backend", "cpu"]))
+    assert env.backend.precision == "float64" and env.root_x_qpos is None and env.reference is None
+    state = env.step(env.reset(jax.random.PRNGKey(0)), jnp.zeros(env.action_size))
+    assert set(env.backend.host_state(state.data)) == {"qpos", "qvel", "act"}

@@ -261,3 +261,23 @@ def test_reset_pose_matches_myoassists_recorded_reset():
     ref_q[tx] = 0.0  # MyoAssist starts every episode at x = 0
     np.testing.assert_allclose(rollout["qpos0"][env.ref_qpos_adr], ref_q, atol=1e-6)
     np.testing.assert_allclose(rollout["qvel0"][env.ref_dof_adr], ref_dq * 1.25 / float(env.ref_speed[1378]), atol=1e-5)
+
+
+def test_evaluation_reads_root_x_reference_and_sets_the_velocity_schedule(cpu_env, cpu_step):
+    """The Env interface evaluation, replay and render use: root x, reference index, target-speed schedule."""
+    from mjx_myoassist.envs import velocity
+
+    state = cpu_env.reset(jax.random.PRNGKey(4))
+    assert cpu_env.root_x_qpos == cpu_env.pelvis_tx_qpos and float(cpu_env.root_x(state)) == 0.0
+    assert int(cpu_env.reference_index(state)) == int(state.info["ref_start"])
+    entry = {"mode": jnp.int32(velocity.mode_index("SINUSOIDAL")), "vmin": jnp.float32(1.0),
+             "vmax": jnp.float32(1.5), "period": jnp.float32(4.0), "phase": jnp.float32(0.0),
+             "start": jnp.float32(0.5)}  # fmt: skip
+    fixed = cpu_env.with_velocity_schedule(state, entry)
+    v0 = float(velocity.target_velocity(jnp.float32(0.0), fixed.info["schedule"], cpu_env.dt))
+    assert float(fixed.obs[-1]) == pytest.approx(v0) and np.array_equal(fixed.obs[:-1], state.obs[:-1])
+    assert {k: float(fixed.info["schedule"][k]) for k in entry} == {k: float(v) for k, v in entry.items()}
+    moved = cpu_step(fixed, jnp.zeros(cpu_env.action_size))
+    assert float(moved.metrics["target_velocity"]) == pytest.approx(v0)
+    assert float(cpu_env.root_x(moved)) == float(cpu_env.backend.view(moved.data).qpos[cpu_env.pelvis_tx_qpos])
+    assert int(cpu_env.reference_index(moved)) == int(state.info["ref_start"]) + 1

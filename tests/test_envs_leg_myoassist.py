@@ -15,8 +15,8 @@ import pytest
 
 from mjx_myoassist.config import ConfigError, load_config
 from mjx_myoassist.envs import make
-from mjx_myoassist.envs.leg import trunk_quaternion
 from mjx_myoassist.models.edits import via_point_joints
+from mjx_myoassist.models.leg import trunk_quaternion
 from tests.conftest import fixture_path
 
 PRESET = "imitation_tutorial_22_separated_net_partial_obs.json"

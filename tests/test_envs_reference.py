@@ -1,8 +1,11 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
 
+from mjx_myoassist.config import MYOASSIST_DEFAULT_REFERENCE, load_config
+from mjx_myoassist.envs import make
 from mjx_myoassist.envs.reference import ReferenceError, load_reference, resample, select, tile_cycles
 from tests.conftest import fixture_path
 
@@ -76,3 +79,52 @@ def test_errors_name_the_fix(tmp_path):
         load_reference(tmp_path / "norate.npz")
     with pytest.raises(ReferenceError, match=r"lacks joints \['lumbar_extension'\]"):
         select(load_reference(None, STANDING), ["knee_angle_r", "lumbar_extension"])
+
+
+# ------------------------------------------------------------------ the user's file is never replaced (issue 19)
+
+SURROGATE = "recorded/surrogate_short_reference_gait.npz"
+
+
+def _myoassist_tree(root, config_dir, surrogate):
+    """A MyoAssist root holding ``rl_train/reference_data/short_reference_gait.npz`` (a copy of the surrogate) and
+    MyoAssist's test JSON (which names that file relative to the root) in ``config_dir``."""
+    target = root / MYOASSIST_DEFAULT_REFERENCE
+    target.parent.mkdir(parents=True)
+    shutil.copy(surrogate, target)
+    config_dir.mkdir(parents=True, exist_ok=True)
+    data = json.loads(fixture_path("test.json").read_text())
+    assert data["env_params"]["reference_data_path"] == MYOASSIST_DEFAULT_REFERENCE
+    (config_dir / "config.json").write_text(json.dumps(data))
+    return target, config_dir / "config.json"
+
+
+@pytest.mark.parametrize("where", ["config_folder", "myoassist_root", "cwd"])
+def test_users_default_named_reference_is_used_when_it_exists(tmp_path, monkeypatch, capsys, where):
+    """MyoAssist's own default path that exists (config folder, --myoassist-root, working directory) is the
+    user's file, not the packaged gait; the config (so session_config.json) holds its absolute path."""
+    surrogate = fixture_path(SURROGATE)
+    root = tmp_path / "myoassist"
+    config_dir = root if where == "config_folder" else tmp_path / "elsewhere"
+    target, config_path = _myoassist_tree(root, config_dir, surrogate)
+    overrides = ["--config.env_params.physics_backend", "cpu"]
+    if where == "myoassist_root":
+        overrides += ["--config.env_params.myoassist_root", str(root)]
+    monkeypatch.chdir(root if where == "cwd" else tmp_path)
+    config = load_config(config_path, overrides)
+    assert config.env_params.reference_data_path == str(target)
+    monkeypatch.chdir(tmp_path.parent)
+    env = make(config)
+    assert env.reference.length == 2025  # the surrogate at 30 Hz; the packaged gait tiles to 330 samples
+    assert f"reference gait: {target}, 67.50 s" in capsys.readouterr().out
+
+
+def test_default_named_reference_that_exists_nowhere_falls_back_with_a_notice(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    data = json.loads(fixture_path("test.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    config = load_config(tmp_path / "config.json", ["--config.env_params.physics_backend", "cpu"])
+    assert config.env_params.reference_data_path == ""  # the packaged default gait
+    err = capsys.readouterr().err
+    assert "notice: reference_data_path" in err and "packaged default gait" in err and len(err.splitlines()) == 1
+    assert make(config).reference.length == 330

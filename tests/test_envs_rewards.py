@@ -29,50 +29,75 @@ STATE_TERMS = (
 # ------------------------------------------------------------------ by hand
 
 
+def inputs(**given) -> rewards.RewardInputs:
+    """Reward inputs with the ``given`` fields; the others zeros (speed ratio 1)."""
+    z = jnp.zeros(1)
+    neutral = dict(
+        q=z, q_ref=z, q_weights=z, dq=z, dq_ref=z, speed_ratio=jnp.float32(1.0), dq_weights=z,
+        vx=jnp.float32(0.0), v_target=jnp.float32(0.0), act=z, prev_act=z, foot_forces=jnp.zeros(2),
+        limit_forces=z, body_weight=BW, dt=DT,
+    )  # fmt: skip
+    return rewards.RewardInputs(**{**neutral, **given})
+
+
+def test_every_term_has_a_weight_field_and_a_metric_name():
+    from dataclasses import fields
+
+    from mjx_myoassist.config import RewardWeights
+
+    assert list(rewards.TERMS) and set(rewards.TERMS) == {f.name for f in fields(RewardWeights)}
+    weights = rewards.term_weights(RewardWeights(qpos_imitation_rewards={"a": 1.0, "b": 2.5}))
+    assert weights["qpos_imitation_rewards"] == 3.5 and weights["forward_reward"] == RewardWeights().forward_reward
+
+
 def test_qpos_imitation_weights_each_joint_inside_and_includes_dt():
     q, ref, w = jnp.array([0.0, 0.5]), jnp.array([0.0, 0.0]), jnp.array([1.0, 2.0])
-    assert rewards.qpos_imitation_rewards(q, ref, w, DT) == pytest.approx(DT * (1.0 + 2.0 * np.exp(-8 * 0.25)))
-    assert rewards.qpos_imitation_rewards(ref, ref, w, DT) == pytest.approx(3.0 * DT)
+    got = rewards.qpos_imitation_rewards(inputs(q=q, q_ref=ref, q_weights=w))
+    assert got == pytest.approx(DT * (1.0 + 2.0 * np.exp(-8 * 0.25)))
+    assert rewards.qpos_imitation_rewards(inputs(q=ref, q_ref=ref, q_weights=w)) == pytest.approx(3.0 * DT)
 
 
 def test_qvel_imitation_scales_reference_by_speed_ratio():
     dq, ref, w = jnp.array([2.0]), jnp.array([1.0]), jnp.array([0.5])
-    assert rewards.qvel_imitation_rewards(dq, ref, jnp.float32(2.0), w, DT) == pytest.approx(0.5 * DT)
-    assert rewards.qvel_imitation_rewards(dq, ref, jnp.float32(1.0), w, DT) == pytest.approx(0.5 * DT * np.exp(-8))
+    at = lambda ratio: rewards.qvel_imitation_rewards(  # noqa: E731
+        inputs(dq=dq, dq_ref=ref, speed_ratio=jnp.float32(ratio), dq_weights=w)
+    )
+    assert at(2.0) == pytest.approx(0.5 * DT)
+    assert at(1.0) == pytest.approx(0.5 * DT * np.exp(-8))
 
 
 def test_end_effector_term_is_dt_for_myoassists_constant_diff():
-    assert rewards.end_effector_imitation_reward(jnp.zeros(1), DT) == pytest.approx(DT)
-    assert rewards.end_effector_imitation_reward(jnp.array([0.0, 1.0]), DT) == pytest.approx(DT * (1 + np.exp(-5)) / 2)
+    assert rewards.end_effector_imitation_reward(inputs()) == pytest.approx(DT)
 
 
 def test_forward_reward_peaks_at_target():
-    assert rewards.forward_reward(jnp.float32(1.25), 1.25, DT) == pytest.approx(DT)
-    assert rewards.forward_reward(jnp.float32(0.25), 1.25, DT) == pytest.approx(DT * np.exp(-5.0))
+    assert rewards.forward_reward(inputs(vx=jnp.float32(1.25), v_target=1.25)) == pytest.approx(DT)
+    assert rewards.forward_reward(inputs(vx=jnp.float32(0.25), v_target=1.25)) == pytest.approx(DT * np.exp(-5.0))
 
 
 def test_activation_penalty_is_minus_dt_mean_activation():
     act = jnp.array([0.0, 1.0, 0.5, 0.5])
-    assert rewards.muscle_activation_penalty(act, DT) == pytest.approx(-DT * 0.5)
+    assert rewards.muscle_activation_penalty(inputs(act=act)) == pytest.approx(-DT * 0.5)
 
 
 def test_activation_change_is_a_bonus_largest_without_change():
     act = jnp.array([0.0, 1.0, 0.5, 0.5])
-    assert rewards.muscle_activation_diff_penalty(act, act, DT) == pytest.approx(DT)
+    assert rewards.muscle_activation_diff_penalty(inputs(act=act, prev_act=act)) == pytest.approx(DT)
     expected = DT * np.mean(np.exp(-4 * np.array([0.0, 1.0, 0.25, 0.25])))
-    assert rewards.muscle_activation_diff_penalty(act, jnp.zeros(4), DT) == pytest.approx(expected)
+    assert rewards.muscle_activation_diff_penalty(inputs(act=act, prev_act=jnp.zeros(4))) == pytest.approx(expected)
 
 
 def test_foot_force_penalty_totals_both_feet():
-    assert rewards.foot_force_penalty(jnp.array([500.0, 400.0]), BW, DT) == 0.0  # 1.125 BW: under 1.2
-    assert rewards.foot_force_penalty(jnp.array([900.0, 700.0]), BW, DT) == pytest.approx(-DT * 0.8)  # 2 BW
-    assert rewards.foot_force_penalty(jnp.array([1200.0, 0.0]), BW, DT) == pytest.approx(-DT * 0.3)
+    penalty = lambda *f: rewards.foot_force_penalty(inputs(foot_forces=jnp.array(f)))  # noqa: E731
+    assert penalty(500.0, 400.0) == 0.0  # 1.125 BW: under 1.2
+    assert penalty(900.0, 700.0) == pytest.approx(-DT * 0.8)  # 2 BW
+    assert penalty(1200.0, 0.0) == pytest.approx(-DT * 0.3)
 
 
 def test_joint_constraint_force_is_the_largest_sensor():
     forces = jnp.array([80.0, -160.0, 0.0, 10.0, 0.0, 0.0, 0.0, 0.0])
-    assert rewards.joint_constraint_force_penalty(forces, BW, DT) == pytest.approx(-DT * 0.2)
-    assert rewards.joint_constraint_force_penalty(jnp.zeros(8), BW, DT) == 0.0
+    assert rewards.joint_constraint_force_penalty(inputs(limit_forces=forces)) == pytest.approx(-DT * 0.2)
+    assert rewards.joint_constraint_force_penalty(inputs(limit_forces=jnp.zeros(8))) == 0.0
 
 
 def test_heel_strike_needs_three_loaded_samples_and_alternates_feet():
@@ -155,7 +180,7 @@ def env_terms(env, rollout):
     def terms(q, v, a, c, prev_act, idx):
         view = env.backend.view(env.backend.forward(q, v, a, c))
         info = {"prev_act": prev_act, "steps": rewards.step_tracker(jnp.int32(0))}
-        return env._reward_terms(view, info, idx, jnp.float32(1.25), jnp.int32(1))[0]
+        return rewards.reward_terms(env._reward_inputs(view, info, idx, jnp.float32(1.25), jnp.int32(1)))
 
     out = jax.jit(jax.vmap(terms))(states["qpos"], states["qvel"], states["act"], states["ctrl"], prev, index)
     return {k: np.asarray(v, np.float64) for k, v in out.items()}
@@ -176,7 +201,8 @@ def test_joint_constraint_force_at_recorded_states(env_terms, rollout):
 
 
 def test_foot_force_penalty_from_recorded_foot_forces(env, rollout):
-    ours = jax.vmap(lambda f: rewards.foot_force_penalty(f, env.body_weight, env.dt))(recorded_foot_forces(rollout))
+    penalty = lambda f: rewards.foot_force_penalty(inputs(foot_forces=f, body_weight=env.body_weight, dt=env.dt))  # noqa: E731
+    ours = jax.vmap(penalty)(jnp.asarray(recorded_foot_forces(rollout)))
     theirs = recorded(rollout, "foot_force_penalty")
     np.testing.assert_allclose(np.asarray(ours), theirs, rtol=0, atol=1e-5)
     assert (theirs < -1e-3).sum() > 10

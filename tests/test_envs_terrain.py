@@ -17,6 +17,7 @@ from myoassist_terrains.uniform import generate_random_field
 from mjx_myoassist.config import ConfigError, load_config
 from mjx_myoassist.envs import make, step_with_auto_reset, terrain
 from mjx_myoassist.envs.base import prepare_auto_reset
+from mjx_myoassist.models.leg import add_height_field, floor_height
 from tests.conftest import CONFIGS, fixture_path
 
 ROWS, COLS = 100, 500
@@ -73,7 +74,7 @@ def surface(model, x, y):
 
 def strip_model(heights):
     spec = mujoco.MjSpec()
-    terrain.add_height_field(spec, heights)
+    add_height_field(spec, terrain.placed(heights))
     return spec.compile()
 
 
@@ -176,8 +177,8 @@ def test_strip_replaces_the_terrain_of_myoassists_model():
 
     spec = myoassist_spec(fixture_path("myoassist/models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml"), 1 / 1200)
     heights = terrain.strip("slope", "0.1", curriculum=False)
-    terrain.add_height_field(spec, heights)
-    spec.geom("floor").pos = [0, 0, terrain.floor_height(heights)]  # as the env does
+    add_height_field(spec, terrain.placed(heights))
+    spec.geom("floor").pos = [0, 0, floor_height(heights)]  # as the model builder does
     model = spec.compile()
     assert model.nhfield == 1 and model.hfield_ncol[0] == terrain.SEGMENTS * terrain.SEGMENT_COLS
     assert_model_heights(model, expected_slope(0.1), 1)

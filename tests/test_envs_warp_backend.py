@@ -8,9 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import mjx_myoassist.envs as envs
 from mjx_myoassist.config import ConfigError, load_config
-from mjx_myoassist.envs import make, step_with_auto_reset
+from mjx_myoassist.envs import backends, make, step_with_auto_reset, warp_backend
 from mjx_myoassist.envs.base import prepare_auto_reset
 from mjx_myoassist.envs.cpu_backend import CpuBackend
 from mjx_myoassist.envs.warp_backend import WarpBackend, constraints_per_world, contacts_per_world
@@ -43,15 +42,15 @@ def warp():
      ("tpu", False, True, "mjx")],
 )  # fmt: skip
 def test_auto_picks_warp_on_nvidia_gpus_when_installed(monkeypatch, jax_backend, nvidia, installed, expected):
-    monkeypatch.setattr(envs.jax, "default_backend", lambda: jax_backend)
-    monkeypatch.setattr(envs, "_has_nvidia_gpu", lambda: nvidia)
-    monkeypatch.setattr(envs, "warp_available", lambda: installed)
-    assert envs.resolve_backend("auto") == expected
-    assert envs.resolve_backend("warp") == "warp" and envs.resolve_backend("cpu") == "cpu"
+    monkeypatch.setattr(backends.jax, "default_backend", lambda: jax_backend)
+    monkeypatch.setattr(backends, "_has_nvidia_gpu", lambda: nvidia)
+    monkeypatch.setattr(warp_backend, "warp_available", lambda: installed)
+    assert backends.resolve_backend("auto") == expected
+    assert backends.resolve_backend("warp") == "warp" and backends.resolve_backend("cpu") == "cpu"
 
 
 def test_warp_without_warp_installed_is_a_config_error_with_the_install_command(monkeypatch):
-    monkeypatch.setattr(envs, "warp_available", lambda: False)
+    monkeypatch.setattr(warp_backend, "warp_available", lambda: False)
     with pytest.raises(ConfigError, match=r'pip install -e "\.\[warp\]"'):
         make(_leg("warp"))
 

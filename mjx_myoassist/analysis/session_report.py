@@ -15,7 +15,7 @@ from mjx_myoassist.analysis.report import analyze
 from mjx_myoassist.analysis.trajectory import export_keyframes
 from mjx_myoassist.analysis.video import use_ffmpeg, write_video
 from mjx_myoassist.cpu.replay import Trajectory, replay_config, run_episode
-from mjx_myoassist.envs import make
+from mjx_myoassist.envs import make, set_precision
 from mjx_myoassist.evaluate import without_trajectory_termination
 from mjx_myoassist.ppo.policy import load_trained
 
@@ -62,7 +62,8 @@ def render_session(
     name = "episode_-1.mp4" if config.env_params.env_id == "humanoid-v0" else f"replay_{trained.source.stem}.mp4"
     out_dir, video_path = output_paths(trained.session, out, name if video else None)
     steps = steps or (entry.num_timesteps if entry else 300)
-    env = make(replay_config(config, steps), trained.base_dir)
+    set_precision(config)
+    env = make(replay_config(config, steps))
     traj = run_episode(env, trained.policy(), seed, steps)
     with _removed_on_failure([out_dir, video_path]):
         if video_path is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import typing
 from pathlib import Path
 
@@ -68,19 +69,37 @@ PATH_FIELDS: dict[str, tuple[bool, str]] = {
 
 
 def resolve_config_paths(env: EnvParams, base_dirs: typing.Sequence[str | Path] = ()) -> None:
-    """Replaces the env's file paths by the absolute paths they resolve to (see :func:`resolve_path`)."""
+    """Replaces the env's file paths by the absolute paths they resolve to (see :func:`resolve_path`), so the
+    envs need no folder to open them; ``reference_data_path``: see :func:`_reference_folders`."""
     for name, (must_be_file, fix) in PATH_FIELDS.items():
         value = getattr(env, name, None)
-        if value in (None, "", MYOASSIST_DEFAULT_REFERENCE):
+        if value in (None, ""):
             continue
         key = f"env_params.{name}"
+        folders = _reference_folders(env, base_dirs) if name == "reference_data_path" else base_dirs
+        if folders is None:
+            continue
         if name == "prev_trained_policy_path":  # as MyoAssist writes it: maybe without .zip, from its root
             value = str(find_policy_path(value, [*base_dirs, *model_search_dirs(env)]) or value)
-        path = resolve_path(value, base_dirs, key, fix)
+        path = resolve_path(value, folders, key, fix)
         if must_be_file and not path.is_file():
             raise ConfigError(f"{key} '{value}' is {path}, which is not a file. {fix}")
         setattr(env, name, str(path))
     _resolve_model_path(env, base_dirs)
+
+
+def _reference_folders(env: EnvParams, base_dirs: typing.Sequence[str | Path]) -> list[str | Path] | None:
+    """Where ``reference_data_path`` is looked for: the config's folder, then the MyoAssist root (MyoAssist's JSON
+    files name it from there), then the working directory.  None when it is MyoAssist's own default
+    (``MYOASSIST_DEFAULT_REFERENCE``) and that file is in none of them: it becomes '' (the packaged default
+    gait), with a one-line notice.  A file that exists is never replaced."""
+    folders = [*base_dirs, *([env.myoassist_root] if env.myoassist_root else [])]
+    if env.reference_data_path == MYOASSIST_DEFAULT_REFERENCE and find_path(env.reference_data_path, folders) is None:
+        looked = ", ".join(str(c) for c in path_candidates(env.reference_data_path, folders))
+        print(f"notice: reference_data_path is in none of {looked}: using the packaged default gait.", file=sys.stderr)
+        env.reference_data_path = ""
+        return None
+    return folders
 
 
 def model_search_dirs(env: EnvParams, base_dirs: typing.Sequence[str | Path] = ()) -> list[Path]:

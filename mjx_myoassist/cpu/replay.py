@@ -18,7 +18,6 @@ import numpy as np
 from mjx_myoassist.config import TrainSessionConfigBase
 from mjx_myoassist.envs import Env
 from mjx_myoassist.envs.base import action_to_ctrl
-from mjx_myoassist.envs.cpu_backend import join64
 
 
 @dataclasses.dataclass
@@ -77,8 +76,8 @@ def run_episode(env: Env, policy: Callable, seed: int, max_steps: int) -> Trajec
         metrics.append(jax.device_get(state.metrics))
         if bool(state.done):
             break
-    data = [jax.device_get((s.data.hi, s.data.lo, s.data.view.foot_forces)) for s in states]
-    field = lambda name: np.stack([join64(hi[name], lo[name]) for hi, lo, _ in data])  # noqa: E731
+    host = [env.backend.host_state(s.data) for s in states]
+    field = lambda name: np.stack([h[name] for h in host])  # noqa: E731
     return Trajectory(
         model=env.model,
         dt=env.dt,
@@ -88,18 +87,18 @@ def run_episode(env: Env, policy: Callable, seed: int, max_steps: int) -> Trajec
         ctrl=np.stack(ctrls),
         obs=np.stack([np.asarray(s.obs) for s in states]),
         reward=np.array(rewards),
-        foot_forces=np.stack([np.asarray(f) for _, _, f in data]),
+        foot_forces=np.stack([np.asarray(env.backend.view(s.data).foot_forces) for s in states]),
         metrics={k: np.array([float(m[k]) for m in metrics]) for k in metrics[0]},
         terminated=bool(states[-1].terminated),
         truncated=bool(states[-1].truncated),
-        touch_names=list(getattr(env.backend, "touch_names", [])),
-        reference=_aligned_reference(env, int(states[0].info.get("ref_start", 0)), len(states)),
+        touch_names=list(env.backend.touch_names),
+        reference=_aligned_reference(env, int(env.reference_index(states[0])), len(states)),
     )
 
 
 def _aligned_reference(env: Env, start: int, length: int) -> dict[str, np.ndarray] | None:
     """Reference joint positions at the replayed steps (None for envs without a reference)."""
-    ref = getattr(env, "reference", None)
+    ref = env.reference
     if ref is None:
         return None
     idx = np.minimum(start + np.arange(length), ref.length - 1)

@@ -6,7 +6,11 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import mujoco
 from flax import struct
+
+from mjx_myoassist.envs.physics import PhysicsBackend, PhysicsView
+from mjx_myoassist.envs.reference import ReferenceGait
 
 
 @struct.dataclass
@@ -32,9 +36,18 @@ class State:
 
 
 class Env:
-    """Base class: pure ``reset(rng)`` and ``step(state, action)``; holds only static data."""
+    """Base class: pure ``reset(rng)`` and ``step(state, action)``; holds only static data.
+
+    Besides reset/step, what evaluation, replay and rendering read: ``root_x`` (walked distance),
+    ``with_velocity_schedule`` (an evaluation entry's target speed) and ``reference`` (the gait
+    imitated, if any).
+    """
 
     action_size: int
+    model: mujoco.MjModel
+    backend: PhysicsBackend
+    reference: ReferenceGait | None = None  # the reference gait the env imitates (None: it imitates none)
+    root_x_qpos: int | None = None  # qpos index of the root's x, where a walked distance is measured (None: none)
 
     def reset(self, rng: jax.Array) -> State:
         raise NotImplementedError
@@ -50,6 +63,19 @@ class Env:
         """Hook for curricula driven by training progress; the default changes nothing."""
         return state
 
+    def root_x(self, state: State) -> jax.Array:
+        """x (m) of the root of one env's state; only for envs with a ``root_x_qpos``."""
+        return self.backend.view(state.data).qpos[self.root_x_qpos]
+
+    def reference_index(self, state: State) -> jax.Array:
+        """The ``reference`` sample one env's state is at (0 for envs without a reference)."""
+        return jnp.int32(0)
+
+    def with_velocity_schedule(self, state: State, schedule: dict[str, jax.Array]) -> State:
+        """The state with its target-velocity schedule replaced (fields of ``velocity.draw_schedule``) from the
+        first step on; envs without a target velocity return it unchanged."""
+        return state
+
     @property
     def observation_size(self) -> int:
         """Observation length, from ``jax.eval_shape`` (no physics is run)."""
@@ -62,11 +88,43 @@ class Env:
         raise NotImplementedError
 
 
+def free_root_x(model: mujoco.MjModel) -> int | None:
+    """qpos index of the x of a free root joint (the model's first joint), None when the root is not free."""
+    if model.njnt and model.jnt_type[0] == mujoco.mjtJoint.mjJNT_FREE:
+        return int(model.jnt_qposadr[0])
+    return None
+
+
 def action_to_ctrl(action: jax.Array, ctrl_range: jax.Array) -> jax.Array:
     """Maps actions in [-1, 1] to ctrl = mid + a * half-range (clipped to the range)."""
     low, high = ctrl_range[:, 0], ctrl_range[:, 1]
     mid, half = (low + high) / 2, (high - low) / 2
     return mid + jnp.clip(action, -1.0, 1.0) * half
+
+
+def physics_step(backend: PhysicsBackend, data: Any, ctrl: jax.Array) -> tuple[Any, PhysicsView, jax.Array]:
+    """The shared start of a step: (new physics state, its view with NaN/inf read as 0, whether it is finite)."""
+    data = backend.step(data, ctrl)
+    view = jax.tree.map(lambda x: jnp.nan_to_num(x, posinf=0.0, neginf=0.0), backend.view(data))
+    return data, view, backend.is_finite(data)
+
+
+def finish_step(state: State, data: Any, finite: jax.Array, *, obs, reward, terms, terminated, truncated, metrics,
+                info) -> State:  # fmt: skip
+    """The shared end of a step.  Where physics broke (``~finite``) the observation, reward and reward terms
+    read 0 and the episode terminates (``numerical_fault``) rather than truncates.  ``terms`` become the
+    ``reward/<name>`` metrics, next to ``metrics``."""
+    terminated = ~finite | terminated
+    term_metrics = {f"reward/{k}": jnp.where(finite, v, 0.0) for k, v in terms.items()}
+    return state.replace(
+        data=data,
+        obs=jnp.where(finite, obs, 0.0),
+        reward=jnp.where(finite, reward, 0.0),
+        terminated=terminated,
+        truncated=truncated & ~terminated,
+        metrics={**term_metrics, "numerical_fault": (~finite).astype(jnp.float32), **metrics},
+        info=info,
+    )
 
 
 def keep_dtypes(new: Any, old: Any) -> Any:

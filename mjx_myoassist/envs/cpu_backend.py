@@ -78,6 +78,20 @@ def without_auto_reset(model: mujoco.MjModel) -> mujoco.MjModel:
 class CpuBackend:
     """Steps a batch of envs in MuJoCo C from inside a jitted function."""
 
+    name = "cpu"
+    mesh_contacts = True  # MuJoCo C runs MyoAssist's original contacts
+    precision = "float64"
+    light_bodies = True
+    install_hint = ""
+
+    @staticmethod
+    def available() -> bool:
+        return True
+
+    @staticmethod
+    def options(env_params) -> dict[str, int]:
+        return {"num_threads": env_params.num_threads}
+
     def __init__(self, model: mujoco.MjModel, substeps: int, tracked_bodies: Sequence[str], num_threads: int = 0):
         self.model = model = without_auto_reset(model)
         self.substeps = int(substeps)
@@ -217,13 +231,7 @@ class CpuBackend:
     def is_finite(self, data: CpuState) -> jax.Array:
         return finite_state(data.view.qpos, data.view.qvel)
 
-    def mj_data(self, data: CpuState, index: int | None = None) -> mujoco.MjData:
-        """A CPU ``MjData`` at a (possibly batched) state, for rendering and analysis."""
-        d = mujoco.MjData(self.model)
+    def host_state(self, data: CpuState) -> dict[str, np.ndarray]:
+        """qpos, qvel, act (float64) of a (possibly batched) state."""
         hi, lo = jax.device_get((data.hi, data.lo))
-        pick = (lambda a: a[index]) if index is not None else (lambda a: a)
-        for name in STATE_FIELDS[:-1]:
-            getattr(d, name)[:] = pick(join64(hi[name], lo[name]))
-        d.time = float(pick(join64(hi["time"], lo["time"]))[0])
-        mujoco.mj_forward(self.model, d)
-        return d
+        return {k: join64(hi[k], lo[k]) for k in ("qpos", "qvel", "act")}

@@ -11,8 +11,9 @@ import jax
 import jax.numpy as jnp
 
 from mjx_myoassist.config import ConfigError, HumanoidTrainSessionConfig
-from mjx_myoassist.envs.base import Env, State, action_to_ctrl
-from mjx_myoassist.envs.physics import MjxBackend, PhysicsView
+from mjx_myoassist.envs.backends import make_backend
+from mjx_myoassist.envs.base import Env, State, action_to_ctrl, finish_step, free_root_x, physics_step
+from mjx_myoassist.envs.physics import PhysicsView
 from mjx_myoassist.models import load_model
 
 TRACKED = ("torso", "head", "pelvis", "foot_right", "foot_left")
@@ -59,7 +60,7 @@ REWARD_FUNCTIONS: dict[str, dict] = {
 
 
 class HumanoidEnv(Env):
-    def __init__(self, config: HumanoidTrainSessionConfig, backend_factory=MjxBackend, base_dir=None):
+    def __init__(self, config: HumanoidTrainSessionConfig):
         p = config.env_params
         if p.reward_function not in REWARD_FUNCTIONS:
             raise ConfigError(
@@ -67,7 +68,8 @@ class HumanoidEnv(Env):
             )
         self.params = p
         self.model = load_model(p.model_id or "humanoid")
-        self.backend = backend_factory(self.model, p.frame_skip, TRACKED)
+        self.backend = make_backend(p, self.model, p.frame_skip, TRACKED)
+        self.root_x_qpos = free_root_x(self.model)
         self.ctrl_range = jnp.asarray(self.model.actuator_ctrlrange, dtype=jnp.float32)
         self.action_size = self.model.nu
         self.spec = REWARD_FUNCTIONS[p.reward_function]
@@ -108,23 +110,12 @@ class HumanoidEnv(Env):
 
     def step(self, state: State, action: jax.Array) -> State:
         ctrl = action_to_ctrl(action, self.ctrl_range)
-        data = self.backend.step(state.data, ctrl)
-        finite = self.backend.is_finite(data)
-        view = jax.tree.map(lambda x: jnp.nan_to_num(x, posinf=0.0, neginf=0.0), self.backend.view(data))
+        data, view, finite = physics_step(self.backend, state.data, ctrl)
         weighted = {k: self.spec["weights"][k] * v for k, v in self._terms(view, ctrl).items()}
-        reward = jnp.where(finite, sum(weighted.values()), 0.0)
         step = state.info["step"] + 1
-        terminated = ~finite | (view.body_pos[TORSO, 2] < self.spec["min_height"])
-        truncated = (step >= self.params.custom_max_episode_steps) & ~terminated
-        metrics = {f"reward/{k}": jnp.where(finite, v, 0.0) for k, v in weighted.items()}
-        metrics.update(numerical_fault=(~finite).astype(jnp.float32), torso_height=view.body_pos[TORSO, 2])
-        obs = jnp.where(finite, self._obs(view), 0.0)
-        return state.replace(
-            data=data,
-            obs=obs,
-            reward=reward,
-            terminated=terminated,
-            truncated=truncated,
-            metrics=metrics,
-            info={**state.info, "step": step},
-        )
+        return finish_step(
+            state, data, finite, obs=self._obs(view), reward=sum(weighted.values()), terms=weighted,
+            terminated=view.body_pos[TORSO, 2] < self.spec["min_height"],
+            truncated=step >= self.params.custom_max_episode_steps,
+            metrics={"torso_height": view.body_pos[TORSO, 2]}, info={**state.info, "step": step},
+        )  # fmt: skip

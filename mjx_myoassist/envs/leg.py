@@ -4,13 +4,13 @@ Observation (MyoAssist order): qpos[observation_joint_pos_keys],
 qvel[observation_joint_vel_keys], muscle activations (actuator order), foot forces of
 observation_joint_sensor_keys divided by body weight, target velocity.
 Action in [-1, 1] per actuator -> ctrl = mid + a * half-range.
+The model comes from :mod:`mjx_myoassist.models.leg`, the reference gait from
+:func:`.reference.env_reference`, the reward terms from :mod:`.rewards`.
 """
 
 from __future__ import annotations
 
 import difflib
-import warnings
-from pathlib import Path
 from typing import Any
 
 import jax
@@ -18,84 +18,21 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
-from mjx_myoassist.config import (
-    MYOASSIST_DEFAULT_REFERENCE,
-    ConfigError,
-    ImitationTrainSessionConfig,
-    RewardWeights,
-    find_path,
-    model_search_dirs,
-    resolve_path,
-)
-from mjx_myoassist.envs import rewards, terrain, velocity
-from mjx_myoassist.envs.base import Env, State, action_to_ctrl
-from mjx_myoassist.envs.physics import MjxBackend, PhysicsView
-from mjx_myoassist.envs.reference import (
-    SEGMENT_SAMPLES,
-    ReferenceGait,
-    load_reference,
-    resample,
-    select,
-    tile_cycles,
-)
-from mjx_myoassist.envs.reference import ReferenceError as ReferenceFileError
-from mjx_myoassist.models import EMBEDDED_DIFFERENCES, load_spec, model_id_from_path
-from mjx_myoassist.models.edits import FLOOR_NAME, set_via_point_armature, via_point_joints
-from mjx_myoassist.models.myoassist import (
-    MYOASSIST_MODEL_IDS,
-    is_myoassist_model_path,
-    model_file_for_id,
-    myoassist_spec,
-)
+import mjx_myoassist.envs.rewards as rewards
+import mjx_myoassist.envs.terrain as terrain
+import mjx_myoassist.envs.velocity as velocity
+from mjx_myoassist.config import ConfigError, ImitationTrainSessionConfig, RewardWeights
+from mjx_myoassist.envs.backends import backend_class, make_backend
+from mjx_myoassist.envs.base import Env, State, action_to_ctrl, finish_step, physics_step
+from mjx_myoassist.envs.physics import PhysicsView
+from mjx_myoassist.envs.reference import ReferenceGait, env_reference, reference_speed
+from mjx_myoassist.models.leg import build_leg_model, warn_float32_via_points
 
 PELVIS_BODY = "pelvis"
 FOOT_SENSORS = (("r_foot", "r_toes"), ("l_foot", "l_toes"))  # MyoAssist's foot force: foot + toes, per side
-SINGLE_CYCLE_TILES = 10
 MYOASSIST_CONSTRUCTOR_STEPS = 32  # zero-action control steps MyoAssist's env runs when it is built
-END_EFFECTOR_DIFF = np.zeros(1)  # MyoAssist's end-effector comparison is a constant [0]
 GRAVITY = 9.81
-DEFAULT_REFERENCE_SPEED = 1.25  # m/s, for references without pelvis_tx
-MIN_REFERENCE_SPEED = 0.01  # m/s
-TRUNK_BODIES = ("lumbar5", "torso")  # the embedded model's first lumbar body (its trunk chain); MyoAssist's rigid torso
-REWARD_TERMS = (
-    "qpos_imitation_rewards",
-    "qvel_imitation_rewards",
-    "end_effector_imitation_reward",
-    "forward_reward",
-    "muscle_activation_penalty",
-    "muscle_activation_diff_penalty",
-    "footstep_delta_time",
-    "average_velocity_per_step",
-    "muscle_activation_penalty_per_step",
-    "joint_constraint_force_penalty",
-    "foot_force_penalty",
-)
-DEFAULT_MODEL_BY_ENV = {
-    "myoAssistLegImitation-v0": "myolegs22_baseline",
-    "myoAssistLegImitationExo-v0": "myolegs22_tutorial",
-}
-
-
-def trunk_quaternion(angle: float) -> np.ndarray:
-    """MyoAssist's trunk lean: the quaternion [1, 0, 0, angle] normalised (2 atan(angle) about the lateral axis).
-
-    MyoAssist sets the torso body quaternion to [1, 0, 0, lumbar_joint_fixed_angle] on models
-    without a lumbar joint, so -0.13 leans the trunk 14.8 degrees forward about the torso origin.
-    """
-    quat = np.array([1.0, 0.0, 0.0, angle])
-    return quat / np.linalg.norm(quat)
-
-
-def set_trunk_angle(spec: mujoco.MjSpec, angle: float, trunk_body: str) -> None:
-    """Welds the trunk leaned as MyoAssist's ``lumbar_joint_fixed_angle`` does (:func:`trunk_quaternion`).
-
-    ``trunk_body`` is MyoAssist's ``torso``, or the first lumbar body of the embedded
-    composition (whose trunk chain hangs from the sacrum; z is its lateral axis too).
-    """
-    body = spec.body(trunk_body)
-    out = np.zeros(4)
-    mujoco.mju_mulQuat(out, np.asarray(body.quat, dtype=float), trunk_quaternion(angle))
-    body.quat = out
+REWARD_TERMS = tuple(rewards.TERMS)
 
 
 def _named(model: mujoco.MjModel, names: list[str], what: str) -> list[int]:
@@ -111,34 +48,73 @@ def _named(model: mujoco.MjModel, names: list[str], what: str) -> list[int]:
     return out
 
 
+def _qpos_adr(model: mujoco.MjModel, names: list[str], what: str = "joints") -> np.ndarray:
+    """qpos addresses of the named joints (ConfigError naming ``what`` for an unknown one)."""
+    return np.asarray(model.jnt_qposadr[_named(model, names, what)], dtype=np.int32)
+
+
+def _dof_adr(model: mujoco.MjModel, names: list[str], what: str = "joints") -> np.ndarray:
+    """qvel addresses of the named joints (ConfigError naming ``what`` for an unknown one)."""
+    return np.asarray(model.jnt_dofadr[_named(model, names, what)], dtype=np.int32)
+
+
+def _sensor_index(names: list[str], keys: list[str]) -> np.ndarray:
+    """Indices of the touch sensors ``keys`` among ``names``."""
+    for k in keys:
+        if k not in names:
+            raise ConfigError(f"observation_joint_sensor_keys: '{k}' is not a foot sensor; available: {names}.")
+    return np.array([names.index(k) for k in keys], dtype=np.int32)
+
+
+def _per_joint(weights: RewardWeights, term: str, joints: tuple[str, ...]) -> tuple[np.ndarray, jax.Array]:
+    """(reference columns, weights) of a per-joint imitation term."""
+    table: dict[str, float] = getattr(weights, term)
+    missing = [j for j in table if j not in joints]
+    if missing:
+        raise ConfigError(
+            f"reward_keys_and_weights.{term}: joints {missing} are not in reference_data_keys "
+            f"{list(joints)}; add them there or remove them here."
+        )
+    cols = np.array([joints.index(j) for j in table], dtype=np.int32)
+    return cols, jnp.asarray(list(table.values()), dtype=jnp.float32)
+
+
 class LegImitationEnv(Env):
     """Reference-gait imitation on the 22-muscle leg, with or without the exo."""
 
-    def __init__(self, config: ImitationTrainSessionConfig, backend_factory=MjxBackend, base_dir=None):
+    def __init__(self, config: ImitationTrainSessionConfig):
         p = config.env_params
-        self.config = config
         self.params = p
-        self.model_file, self.model_id = self._model_source(p, base_dir)
         self.curriculum_steps = p.terrain_curriculum_steps
-        model = self._build_model(p)
-        self.model = model
-        self._dt = 1.0 / p.control_framerate
-        if not p.mjx_ready_edits and issubclass(getattr(backend_factory, "func", backend_factory), MjxBackend):
+        heights = terrain.height_field(p.terrain_type, p.terrain_params, self.curriculum_steps > 0, p.seed)
+        leg = build_leg_model(p, heights)
+        self.model, self.model_id, self.model_file, self.terrain = leg.model, leg.model_id, leg.model_file, leg.terrain
+        cls = backend_class(p)
+        if not p.mjx_ready_edits and not cls.mesh_contacts:
             raise ConfigError(
-                "env_params.mjx_ready_edits is false (MyoAssist's original mesh contacts), which MJX cannot run: "
-                "set env_params.physics_backend to 'cpu', or mjx_ready_edits to true."
+                f"env_params.mjx_ready_edits is false (MyoAssist's original mesh contacts), which the "
+                f"'{cls.name}' backend cannot run: set env_params.physics_backend to 'cpu', or mjx_ready_edits to true."
             )
-        self._warn_float32_via_points(model, backend_factory)
-        self.backend = backend_factory(model, config.substeps, (PELVIS_BODY,))
+        self.backend = make_backend(p, self.model, config.substeps, (PELVIS_BODY,))
+        warn_float32_via_points(leg, self.backend.light_bodies, p.via_point_armature)
+        self._dt = 1.0 / p.control_framerate
+        self._setup_layout(self.model, self.backend.touch_names, p)
+        joints = [self.model.joint(i).name for i in range(self.model.njnt)]
+        standing = float(self.model.key_qpos[0][_qpos_adr(self.model, ["pelvis_ty"])[0]])
+        ref = env_reference(p.reference_data_path, p.reference_data_keys, joints, standing, p.control_framerate)
+        self._setup_reference(self.model, ref)
+        self._setup_weights(self.model, p.reward_keys_and_weights, ref)
 
-        jnt_qpos = lambda ids: np.asarray(model.jnt_qposadr[ids], dtype=np.int32)  # noqa: E731
-        jnt_dof = lambda ids: np.asarray(model.jnt_dofadr[ids], dtype=np.int32)  # noqa: E731
-        self.obs_qpos = jnt_qpos(_named(model, p.observation_joint_pos_keys, "observation_joint_pos_keys"))
-        self.obs_qvel = jnt_dof(_named(model, p.observation_joint_vel_keys, "observation_joint_vel_keys"))
+    # ------------------------------------------------------------------ setup (each reads only its arguments)
+
+    def _setup_layout(self, model: mujoco.MjModel, touch_names: list[str], p) -> None:
+        """Observation and action maps, body weight, start state, root joints."""
+        self.obs_qpos = _qpos_adr(model, p.observation_joint_pos_keys, "observation_joint_pos_keys")
+        self.obs_qvel = _dof_adr(model, p.observation_joint_vel_keys, "observation_joint_vel_keys")
         muscles = np.nonzero(model.actuator_dyntype == mujoco.mjtDyn.mjDYN_MUSCLE)[0]
         self.muscle_act = np.asarray(model.actuator_actadr[muscles], dtype=np.int32)
-        self.obs_sensors = self._sensor_index(p.observation_joint_sensor_keys)
-        self.foot_sensors = np.stack([self._sensor_index(list(pair)) for pair in FOOT_SENSORS])
+        self.obs_sensors = _sensor_index(touch_names, p.observation_joint_sensor_keys)
+        self.foot_sensors = np.stack([_sensor_index(touch_names, list(pair)) for pair in FOOT_SENSORS])
         self.ctrl_range = jnp.asarray(model.actuator_ctrlrange, dtype=jnp.float32)
         self.action_size = model.nu
         self.body_weight = float(model.body_subtreemass[0] * GRAVITY)
@@ -146,168 +122,26 @@ class LegImitationEnv(Env):
         # MyoAssist builds its env with zero-action steps, so the first episode's previous activations are
         # the zero-action muscle excitations they settle at
         self.zero_action_act = np.asarray(action_to_ctrl(jnp.zeros(model.nu), self.ctrl_range))[muscles]
-        self.pelvis_tx_dof = int(model.jnt_dofadr[model.joint("pelvis_tx").id])
-        self.pelvis_tx_qpos = int(model.jnt_qposadr[model.joint("pelvis_tx").id])
-        self.pelvis_ty_qpos = int(model.jnt_qposadr[model.joint("pelvis_ty").id])
-        self._setup_reference(config, base_dir)
-        self._setup_weights(p.reward_keys_and_weights)
+        self.pelvis_tx_dof = int(_dof_adr(model, ["pelvis_tx"])[0])
+        self.pelvis_tx_qpos, self.pelvis_ty_qpos = (int(i) for i in _qpos_adr(model, ["pelvis_tx", "pelvis_ty"]))
+        self.root_x_qpos = self.pelvis_tx_qpos
 
-    # ------------------------------------------------------------------ setup
-
-    @staticmethod
-    def _model_source(p, base_dir) -> tuple[Path | None, str]:
-        """(MyoAssist XML file or None for an embedded model, model id), by the rule of :mod:`models.myoassist`."""
-        if p.model_id in MYOASSIST_MODEL_IDS:
-            return model_file_for_id(p.model_id, p.myoassist_root or None), p.model_id
-        if p.model_id:
-            return None, p.model_id
-        if not p.model_path:
-            return None, DEFAULT_MODEL_BY_ENV[p.env_id]
-        folders = model_search_dirs(p, [base_dir] if base_dir else [])
-        found = find_path(p.model_path, folders) if is_myoassist_model_path(p.model_path) else None
-        if found is not None and found.is_file():
-            return found, found.stem.lower()
-        model_id = model_id_from_path(p.model_path)
-        if is_myoassist_model_path(p.model_path):
-            looked = [str(f) for f in [*folders, Path.cwd()]]
-            warnings.warn(
-                f"model_path '{p.model_path}' is not under {looked}: running the embedded "
-                f"assist-sim model '{model_id}' ({EMBEDDED_DIFFERENCES}); give --myoassist-root for MyoAssist's own.",
-                stacklevel=3,
-            )
-        return None, model_id
-
-    def _model_spec(self, p) -> mujoco.MjSpec:
-        timestep = 1.0 / p.physics_sim_framerate
-        if self.model_file is not None:
-            spec = myoassist_spec(self.model_file, timestep, mjx_ready=p.mjx_ready_edits)
-        elif not p.mjx_ready_edits:
-            raise ConfigError(
-                "env_params.mjx_ready_edits false needs MyoAssist's own model file (the embedded model has no "
-                "original contacts to keep): give model_path and --myoassist-root, or set it to true."
-            )
-        else:
-            spec = load_spec(self.model_id)
-            spec.option.timestep = timestep
-        if p.solver_iterations:
-            spec.option.iterations = p.solver_iterations
-        if p.solver_ls_iterations:
-            spec.option.ls_iterations = p.solver_ls_iterations
-        if p.integrator:
-            spec.option.integrator = getattr(mujoco.mjtIntegrator, f"mjINT_{p.integrator.upper()}")
-        return spec
-
-    def _warn_float32_via_points(self, model: mujoco.MjModel, backend_factory) -> None:
-        """MyoAssist's 1 g via points lose their dynamics in float32 MJX (docs/models.md, Precision)."""
-        on_mjx_jax = getattr(backend_factory, "func", backend_factory) is MjxBackend
-        float32 = not jax.config.jax_enable_x64
-        measured = self.model_file is not None  # MyoAssist's own model file (the embedded one was not measured)
-        if not (measured and on_mjx_jax and float32 and not self.params.via_point_armature):
-            return
-        joints = via_point_joints(model)
-        if joints:
-            warnings.warn(
-                f"{len(joints)} via-point bodies of 1 g in this MyoAssist model lose their dynamics "
-                "in float32 MJX (its published policy falls there): set env_params.via_point_armature 0.01, or "
-                "physics_precision float64, or physics_backend warp (docs/models.md, Precision).",
-                stacklevel=3,
-            )
-
-    def _build_model(self, p) -> mujoco.MjModel:
-        """The model with this config's trunk angle and, unless flat, the terrain strip."""
-        self.terrain = p.terrain_type not in terrain.FLAT_TYPES
-        if p.enable_lumbar_joint:
-            raise ConfigError(
-                f"env_params.enable_lumbar_joint is true but model '{self.model_id}' has no lumbar joint "
-                "(MyoAssist's 22-muscle leg and the embedded leg weld the trunk to the pelvis). Set it to false; "
-                "lumbar_joint_fixed_angle sets the trunk angle."
-            )
-        spec = self._model_spec(p)
-        trunk = next(b for b in TRUNK_BODIES if spec.body(b) is not None)
-        set_trunk_angle(spec, p.lumbar_joint_fixed_angle, trunk)
-        if not self.terrain:
-            terrain.parse_params(p.terrain_type, p.terrain_params)  # numbers, as MyoAssist requires (ConfigError)
-        else:
-            if not p.mjx_ready_edits:
-                raise ConfigError("terrain_type other than 'flat' or 'dev' needs env_params.mjx_ready_edits true.")
-            heights = terrain.strip(p.terrain_type, p.terrain_params, self.curriculum_steps > 0, p.seed)
-            floor = next(g for g in spec.geoms if g.name == FLOOR_NAME)
-            floor.pos = [0, 0, terrain.floor_height(heights)]  # under the strip; catches walkers beyond its ends
-            terrain.add_height_field(spec, heights)
-        model = spec.compile()
-        if p.via_point_armature:
-            set_via_point_armature(model, p.via_point_armature)
-        return model
-
-    def _sensor_index(self, keys: list[str]) -> np.ndarray:
-        names = self.backend.touch_names
-        for k in keys:
-            if k not in names:
-                raise ConfigError(f"observation_joint_sensor_keys: '{k}' is not a foot sensor; available: {names}.")
-        return np.array([names.index(k) for k in keys], dtype=np.int32)
-
-    def _setup_reference(self, config: ImitationTrainSessionConfig, base_dir) -> None:
-        p = config.env_params
-        key = "env_params.reference_data_path"
-        path = (
-            None
-            if p.reference_data_path in ("", MYOASSIST_DEFAULT_REFERENCE)
-            else resolve_path(p.reference_data_path, [base_dir] if base_dir else [], key)
-        )
-        standing = float(self.default_qpos[self.model.jnt_qposadr[self.model.joint("pelvis_ty").id]])
-        try:
-            ref = load_reference(path, standing)
-        except ReferenceFileError as err:
-            raise ConfigError(f"{key}: {err}") from err
-        if ref.length == SEGMENT_SAMPLES:
-            ref = tile_cycles(ref, SINGLE_CYCLE_TILES)
-        keys = p.reference_data_keys or [j for j in ref.joints if j in self._joint_names()]
-        try:
-            ref = select(resample(ref, p.control_framerate), keys)
-        except ReferenceFileError as err:
-            raise ConfigError(f"env_params.reference_data_keys: {err}") from err
-        self.reference: ReferenceGait = ref
-        ids = _named(self.model, list(ref.joints), "reference_data_keys")
-        self.ref_qpos_adr = np.asarray(self.model.jnt_qposadr[ids], dtype=np.int32)
-        self.ref_dof_adr = np.asarray(self.model.jnt_dofadr[ids], dtype=np.int32)
+    def _setup_reference(self, model: mujoco.MjModel, ref: ReferenceGait) -> None:
+        """The reference and where its joints are in qpos/qvel."""
+        self.reference = ref
+        self.ref_qpos_adr = _qpos_adr(model, list(ref.joints), "reference_data_keys")
+        self.ref_dof_adr = _dof_adr(model, list(ref.joints), "reference_data_keys")
         self.ref_q = jnp.asarray(ref.q, dtype=jnp.float32)
         self.ref_dq = jnp.asarray(ref.dq, dtype=jnp.float32)
-        self.ref_speed = jnp.asarray(self._reference_speed(ref), dtype=jnp.float32)
+        self.ref_speed = jnp.asarray(reference_speed(ref), dtype=jnp.float32)
 
-    @staticmethod
-    def _reference_speed(ref: ReferenceGait) -> np.ndarray:
-        """Per-sample forward speed of the reference (dq_pelvis_tx), which MyoAssist scales velocities by.
-
-        Samples slower than 1 cm/s are raised to it, so a reference that stops never divides by zero.
-        """
-        if "pelvis_tx" not in ref.joints:
-            return np.full(ref.length, DEFAULT_REFERENCE_SPEED)
-        speed = ref.dq[:, ref.joints.index("pelvis_tx")]
-        return np.where(np.abs(speed) < MIN_REFERENCE_SPEED, MIN_REFERENCE_SPEED, speed)
-
-    def _joint_names(self) -> list[str]:
-        return [self.model.joint(i).name for i in range(self.model.njnt)]
-
-    def _per_joint_weights(self, weights: RewardWeights, term: str) -> tuple[np.ndarray, jax.Array]:
-        """(reference columns, weights) of a per-joint imitation term."""
-        table: dict[str, float] = getattr(weights, term)
-        missing = [j for j in table if j not in self.reference.joints]
-        if missing:
-            raise ConfigError(
-                f"reward_keys_and_weights.{term}: joints {missing} are not in reference_data_keys "
-                f"{list(self.reference.joints)}; add them there or remove them here."
-            )
-        cols = np.array([self.reference.joints.index(j) for j in table], dtype=np.int32)
-        return cols, jnp.asarray(list(table.values()), dtype=jnp.float32)
-
-    def _setup_weights(self, weights: RewardWeights) -> None:
-        """Weight of each term in the reward; a per-joint term's is the sum of its joint weights, as in MyoAssist."""
-        table = {k: getattr(weights, k) for k in REWARD_TERMS}
-        self.weights = {k: float(sum(v.values())) if isinstance(v, dict) else float(v) for k, v in table.items()}
-        self.qpos_cols, self.qpos_w = self._per_joint_weights(weights, "qpos_imitation_rewards")
-        self.qvel_cols, self.qvel_w = self._per_joint_weights(weights, "qvel_imitation_rewards")
-        self.imitation_qpos_adr = self.ref_qpos_adr[self.qpos_cols]
-        self.imitation_dof_adr = self.ref_dof_adr[self.qvel_cols]
+    def _setup_weights(self, model: mujoco.MjModel, weights: RewardWeights, ref: ReferenceGait) -> None:
+        """Term weights, and the reference columns, weights and qpos/qvel entries of the per-joint terms."""
+        self.weights = rewards.term_weights(weights)
+        self.qpos_cols, self.qpos_w = _per_joint(weights, "qpos_imitation_rewards", ref.joints)
+        self.qvel_cols, self.qvel_w = _per_joint(weights, "qvel_imitation_rewards", ref.joints)
+        self.imitation_qpos_adr = _qpos_adr(model, [ref.joints[c] for c in self.qpos_cols])
+        self.imitation_dof_adr = _dof_adr(model, [ref.joints[c] for c in self.qvel_cols])
 
     # ------------------------------------------------------------------ API
 
@@ -418,6 +252,17 @@ class LegImitationEnv(Env):
         info = {**state.info, "terrain_level": jnp.full_like(state.info["terrain_level"], level)}
         return state.replace(info=info)
 
+    def reference_index(self, state: State) -> jax.Array:
+        """The reference sample the state is at (its episode's start plus its step, before the end clip)."""
+        return state.info["ref_start"] + state.info["step"]
+
+    def with_velocity_schedule(self, state: State, schedule: dict[str, jax.Array]) -> State:
+        """The state with ``schedule`` fields replaced and its observation's target velocity (the last entry, in
+        MyoAssist's order) set to the new schedule's first target."""
+        new = {**state.info["schedule"], **schedule}
+        v0 = velocity.target_velocity(jnp.float32(0.0), new, self.dt)
+        return state.replace(info={**state.info, "schedule": new}, obs=state.obs.at[-1].set(v0))
+
     def _at_pose(self, qpos: jax.Array, qvel: jax.Array):
         """Physics state at the reference pose as MyoAssist starts it (activations zero)."""
         return self.backend.init(qpos, qvel, jnp.zeros(self.model.na))
@@ -451,69 +296,47 @@ class LegImitationEnv(Env):
         (dt and sign included, before the config weight), computed on that final step too.
         """
         p, info = self.params, state.info
-        data = self.backend.step(state.data, action_to_ctrl(action, self.ctrl_range))
-        finite = self.backend.is_finite(data)
-        view = jax.tree.map(lambda x: jnp.nan_to_num(x, posinf=0.0, neginf=0.0), self.backend.view(data))
+        data, view, finite = physics_step(self.backend, state.data, action_to_ctrl(action, self.ctrl_range))
         step = info["step"] + 1
         past_end = info["ref_start"] + step >= self.reference_length
         idx = jnp.minimum(info["ref_start"] + step, self.reference_length - 1)
         v = velocity.target_velocity(info["step"] * self.dt, info["schedule"], self.dt)
-        terms, tracker = self._reward_terms(view, info, idx, v, step)
-        reward = sum(self.weights[k] * value for k, value in terms.items())
-        reward = jnp.where(finite & ~past_end, reward, 0.0)
+        inputs = self._reward_inputs(view, info, idx, v, step)
+        terms = rewards.reward_terms(inputs)
+        reward = jnp.where(past_end, 0.0, sum(self.weights[k] * value for k, value in terms.items()))
 
         q_err = jnp.abs(view.qpos[self.imitation_qpos_adr] - self.ref_q[idx, self.qpos_cols])
         fell = view.qpos[self.pelvis_ty_qpos] < p.safe_height
         off_track = (q_err > p.out_of_trajectory_threshold).any() & ~past_end
-        terminated = ~finite | fell | off_track
-        truncated = ((step >= p.custom_max_episode_steps) | past_end) & ~terminated
-
-        metrics = {f"reward/{k}": jnp.where(finite, value, 0.0) for k, value in terms.items()}
-        metrics.update(
-            numerical_fault=(~finite).astype(jnp.float32),
-            fell=fell.astype(jnp.float32),
-            off_trajectory=off_track.astype(jnp.float32),
-            reference_end=past_end.astype(jnp.float32),
-            pelvis_height=view.qpos[self.pelvis_ty_qpos],
-            speed=view.qvel[self.pelvis_tx_dof],
-            target_velocity=v,
-        )
-        info = {**info, "step": step, "target_velocity": v, "prev_act": view.act[self.muscle_act], "steps": tracker}
-        obs = jnp.where(finite, self._obs(view, v), 0.0)
-        return state.replace(
-            data=data, obs=obs, reward=reward, terminated=terminated, truncated=truncated, metrics=metrics, info=info
-        )
+        metrics = {
+            "fell": fell.astype(jnp.float32),
+            "off_trajectory": off_track.astype(jnp.float32),
+            "reference_end": past_end.astype(jnp.float32),
+            "pelvis_height": view.qpos[self.pelvis_ty_qpos],
+            "speed": view.qvel[self.pelvis_tx_dof],
+            "target_velocity": v,
+        }
+        info = {**info, "step": step, "target_velocity": v, "prev_act": inputs.act, "steps": inputs.held}
+        return finish_step(
+            state, data, finite, obs=self._obs(view, v), reward=reward, terms=terms, terminated=fell | off_track,
+            truncated=(step >= p.custom_max_episode_steps) | past_end, metrics=metrics, info=info,
+        )  # fmt: skip
 
     def foot_forces(self, view: PhysicsView) -> jax.Array:
         """[right, left] foot force (N): MyoAssist's foot + toes touch sensors of each side."""
         return jnp.sum(view.foot_forces[self.foot_sensors], axis=1)
 
-    def _reward_terms(self, view: PhysicsView, info: dict[str, Any], idx, v, step) -> tuple[dict, dict]:
-        """MyoAssist's terms at reference index ``idx`` and target ``v``, and the heel-strike tracker after the step."""
-        dt = self.dt
+    def _reward_inputs(self, view: PhysicsView, info: dict[str, Any], idx, v, step) -> rewards.RewardInputs:
+        """What the terms read at reference index ``idx`` and target ``v``, with the heel-strike tracker after
+        the step (``held``)."""
         act = view.act[self.muscle_act]
         vx = view.qvel[self.pelvis_tx_dof]
         feet = self.foot_forces(view)
-        tracker = rewards.track_steps(info["steps"], feet, vx, v, act, step, dt)
-        terms = {
-            "qpos_imitation_rewards": rewards.qpos_imitation_rewards(
-                view.qpos[self.imitation_qpos_adr], self.ref_q[idx, self.qpos_cols], self.qpos_w, dt
-            ),
-            "qvel_imitation_rewards": rewards.qvel_imitation_rewards(
-                view.qvel[self.imitation_dof_adr],
-                self.ref_dq[idx, self.qvel_cols],
-                v / self.ref_speed[idx],
-                self.qvel_w,
-                dt,
-            ),
-            "end_effector_imitation_reward": rewards.end_effector_imitation_reward(END_EFFECTOR_DIFF, dt),
-            "forward_reward": rewards.forward_reward(vx, v, dt),
-            "muscle_activation_penalty": rewards.muscle_activation_penalty(act, dt),
-            "muscle_activation_diff_penalty": rewards.muscle_activation_diff_penalty(act, info["prev_act"], dt),
-            "joint_constraint_force_penalty": rewards.joint_constraint_force_penalty(
-                view.joint_limit_forces, self.body_weight, dt
-            ),
-            "foot_force_penalty": rewards.foot_force_penalty(feet, self.body_weight, dt),
-            **{k: tracker[k] for k in rewards.STEP_TERMS},
-        }
-        return terms, tracker
+        return rewards.RewardInputs(
+            q=view.qpos[self.imitation_qpos_adr], q_ref=self.ref_q[idx, self.qpos_cols], q_weights=self.qpos_w,
+            dq=view.qvel[self.imitation_dof_adr], dq_ref=self.ref_dq[idx, self.qvel_cols],
+            speed_ratio=v / self.ref_speed[idx], dq_weights=self.qvel_w, vx=vx, v_target=v, act=act,
+            prev_act=info["prev_act"], foot_forces=feet, limit_forces=view.joint_limit_forces,
+            body_weight=self.body_weight, dt=self.dt,
+            held=rewards.track_steps(info["steps"], feet, vx, v, act, step, self.dt),
+        )  # fmt: skip

@@ -1,16 +1,16 @@
-"""The small physics interface envs read, and its MJX backend.
+"""The physics interface envs read (:class:`PhysicsBackend`), and its MJX backend.
 
-Envs never touch ``mjx.Data`` fields directly: they call ``backend.init`` /
-``backend.step`` and read a :class:`PhysicsView` (positions, velocities,
-activations, foot and joint-limit forces, the body positions they need).  A
-second backend (CPU MuJoCo) can supply the same view.
+Envs never touch a backend's state: they call ``backend.init`` / ``backend.step`` and read
+a :class:`PhysicsView` (positions, velocities, activations, foot and joint-limit forces,
+the body positions they need).  The ``mjx`` (here), ``warp`` and ``cpu`` backends implement
+the protocol; :mod:`.backends` registers them by their config name.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -39,9 +39,67 @@ class PhysicsView:
     contact_clearance: jax.Array  # lowest point of the colliding (foot) geoms above z = 0 (m)
 
 
+class PhysicsBackend(Protocol):
+    """What envs, the trainer, evaluation and replay call on a physics backend.
+
+    A backend steps one env's physics state (a pytree; batched by ``vmap``) ``substeps`` times per control
+    step.  Its state is opaque: read it only through :meth:`view`, :meth:`is_finite` and :meth:`host_state`.
+    Capabilities, readable on the class before a backend is built:
+
+    * ``name``: the ``env_params.physics_backend`` value that selects it;
+    * ``mesh_contacts``: it runs MyoAssist's original mesh contacts (``mjx_ready_edits`` false);
+    * ``precision``: 'float64' or 'float32', the precision its physics state steps in;
+    * ``light_bodies``: 1 g bodies (MyoAssist's via points) keep their dynamics.
+    """
+
+    name: ClassVar[str]
+    mesh_contacts: ClassVar[bool]
+    install_hint: ClassVar[str]  # how to install it, when ``available()`` is False
+    model: mujoco.MjModel
+    substeps: int
+    touch_names: list[str]  # the foot touch sensors of ``PhysicsView.foot_forces``, in order
+
+    @property
+    def precision(self) -> str: ...
+
+    @property
+    def light_bodies(self) -> bool: ...
+
+    @staticmethod
+    def available() -> bool:
+        """True when the backend's libraries are installed."""
+
+    @staticmethod
+    def options(env_params: Any) -> dict[str, Any]:
+        """Constructor keywords (after model, substeps, tracked bodies) the backend takes from ``env_params``."""
+
+    def init(self, qpos: jax.Array, qvel: jax.Array, act: jax.Array) -> Any:
+        """A state at (qpos, qvel, act) with kinematics computed (forces read 0 until the first step)."""
+
+    def forward(self, qpos: jax.Array, qvel: jax.Array, act: jax.Array, ctrl: jax.Array) -> Any:
+        """A state at (qpos, qvel, act) with all forces computed for ``ctrl``."""
+
+    def step(self, data: Any, ctrl: jax.Array) -> Any:
+        """One control step: ``substeps`` physics steps with ``ctrl`` held."""
+
+    def view(self, data: Any) -> PhysicsView:
+        """What envs read from a state."""
+
+    def is_finite(self, data: Any) -> jax.Array:
+        """False on a numerical fault (NaN/inf, blow-up, overflowed buffers)."""
+
+    def host_state(self, data: Any) -> dict[str, np.ndarray]:
+        """qpos, qvel, act of a (possibly batched) state as numpy arrays, at the precision the backend keeps."""
+
+
 def finite_state(qpos: jax.Array, qvel: jax.Array, max_speed: float = 1e4) -> jax.Array:
     """False on a numerical fault: NaN/inf, or a velocity blow-up."""
     return jnp.isfinite(qpos).all() & jnp.isfinite(qvel).all() & (jnp.abs(qvel) < max_speed).all()
+
+
+def host_arrays(fields: Any) -> dict[str, np.ndarray]:
+    """qpos, qvel and act of ``fields`` (an ``mjx.Data`` or a :class:`PhysicsView`) as numpy arrays."""
+    return {k: np.asarray(jax.device_get(getattr(fields, k))) for k in ("qpos", "qvel", "act")}
 
 
 def limited_joints(model: mujoco.MjModel, joints: Sequence[str]) -> np.ndarray:
@@ -64,7 +122,20 @@ def contact_spheres(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
 class MjxBackend:
     """Steps an MJX model ``substeps`` times per control step inside a ``lax.scan``."""
 
+    name: ClassVar[str] = "mjx"
+    mesh_contacts: ClassVar[bool] = False  # MJX rejects MyoAssist's mesh contacts with margin
+    install_hint: ClassVar[str] = ""
     impl = "jax"  # MJX implementation (``mjx.put_model(..., impl=)``)
+
+    @staticmethod
+    def available() -> bool:
+        """True when the backend's libraries are installed."""
+        return True
+
+    @staticmethod
+    def options(env_params: Any) -> dict[str, Any]:
+        """Constructor keywords the backend takes from ``env_params``."""
+        return {}
 
     def __init__(self, model: mujoco.MjModel, substeps: int, tracked_bodies: Sequence[str]):
         self.model = model
@@ -77,6 +148,16 @@ class MjxBackend:
         self.limit_joints = limited_joints(model, [targets[n][1] for n in self.limit_names])
         self.tracked_bodies = np.array([model.body(b).id for b in tracked_bodies], dtype=np.int32)
         self.contact_geoms, self.contact_radius = contact_spheres(model)
+
+    @property
+    def precision(self) -> str:
+        """MJX steps in JAX's precision: float64 when 64-bit mode is on (:func:`envs.set_precision`)."""
+        return "float64" if jax.config.jax_enable_x64 else "float32"
+
+    @property
+    def light_bodies(self) -> bool:
+        """MyoAssist's 1 g via-point bodies lose their dynamics in float32 MJX (docs/models.md, Precision)."""
+        return self.precision == "float64"
 
     @functools.cached_property
     def limit_rows(self) -> np.ndarray:
@@ -150,3 +231,6 @@ class MjxBackend:
     @staticmethod
     def is_finite(data: Any) -> jax.Array:
         return finite_state(data.qpos, data.qvel)
+
+    def host_state(self, data: Any) -> dict[str, np.ndarray]:
+        return host_arrays(data)

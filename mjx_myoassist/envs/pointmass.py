@@ -10,18 +10,18 @@ import jax
 import jax.numpy as jnp
 
 from mjx_myoassist.config import PointMassTrainSessionConfig
+from mjx_myoassist.envs.backends import make_backend
 from mjx_myoassist.envs.base import Env, State, action_to_ctrl
-from mjx_myoassist.envs.physics import MjxBackend
 from mjx_myoassist.models import load_model
 
 ARENA = 1.0
 
 
 class PointMassEnv(Env):
-    def __init__(self, config: PointMassTrainSessionConfig, backend_factory=MjxBackend, base_dir=None):
+    def __init__(self, config: PointMassTrainSessionConfig):
         self.params = config.env_params
         self.model = load_model("pointmass")
-        self.backend = backend_factory(self.model, self.params.frame_skip, ("mass",))
+        self.backend = make_backend(self.params, self.model, self.params.frame_skip, ("mass",))
         self.ctrl_range = jnp.asarray(self.model.actuator_ctrlrange, dtype=jnp.float32)
         self.action_size = self.model.nu
 

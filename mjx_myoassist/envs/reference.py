@@ -24,8 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from mjx_myoassist.config import ConfigError
+
 DEFAULT_REFERENCE = "default_reference_gait.npz"
 SEGMENT_SAMPLES = 100
+SINGLE_CYCLE_TILES = 10  # a single 100-sample gait cycle is repeated this often
+DEFAULT_REFERENCE_SPEED = 1.25  # m/s, for references without pelvis_tx
+MIN_REFERENCE_SPEED = 0.01  # m/s
+_announced: set[tuple[str, int]] = set()
 
 
 class ReferenceError(ValueError):
@@ -137,3 +143,45 @@ def tile_cycles(ref: ReferenceGait, cycles: int) -> ReferenceGait:
         stride = ref.q[-1, i] - ref.q[0, i] + ref.dq[-1, i] / ref.sample_rate
         q[:, i] += np.repeat(np.arange(cycles) * stride, ref.length)
     return ReferenceGait(ref.joints, q, np.concatenate([ref.dq] * cycles), ref.sample_rate)
+
+
+def env_reference(
+    path: str, keys: list[str], model_joints: list[str], standing_pelvis_height: float, rate: float
+) -> ReferenceGait:
+    """The reference a leg env runs: the file at ``path`` ('' = the packaged default), a single gait cycle tiled
+    ``SINGLE_CYCLE_TILES`` times, resampled to the control ``rate`` and restricted to ``keys`` (default: its
+    joints that the model has).  Prints once per process which file it uses and how long it lasts.
+
+    ``path`` is absolute as the loaded config holds it (:func:`mjx_myoassist.config.load_config`).  Errors are
+    ConfigErrors naming the config key to fix.
+    """
+    try:
+        ref = load_reference(path or None, standing_pelvis_height)
+    except ReferenceError as err:
+        raise ConfigError(f"env_params.reference_data_path: {err}") from err
+    if ref.length == SEGMENT_SAMPLES:
+        ref = tile_cycles(ref, SINGLE_CYCLE_TILES)
+    try:
+        ref = select(resample(ref, rate), keys or [j for j in ref.joints if j in model_joints])
+    except ReferenceError as err:
+        raise ConfigError(f"env_params.reference_data_keys: {err}") from err
+    _announce(path, ref)
+    return ref
+
+
+def _announce(path: str, ref: ReferenceGait) -> None:
+    shown = path or f"packaged default ({DEFAULT_REFERENCE})"
+    if (shown, ref.length) not in _announced:
+        _announced.add((shown, ref.length))
+        print(f"reference gait: {shown}, {ref.length / ref.sample_rate:.2f} s ({len(ref.joints)} joints)")
+
+
+def reference_speed(ref: ReferenceGait) -> np.ndarray:
+    """Per-sample forward speed of the reference (dq_pelvis_tx), which MyoAssist scales velocities by.
+
+    Samples slower than 1 cm/s are raised to it, so a reference that stops never divides by zero.
+    """
+    if "pelvis_tx" not in ref.joints:
+        return np.full(ref.length, DEFAULT_REFERENCE_SPEED)
+    speed = ref.dq[:, ref.joints.index("pelvis_tx")]
+    return np.where(np.abs(speed) < MIN_REFERENCE_SPEED, MIN_REFERENCE_SPEED, speed)

@@ -1,6 +1,8 @@
 """Reward terms of MyoAssist's leg imitation envs, one pure function each.
 
-Every function returns the term as MyoAssist's ``rwd_dict`` holds it (``rl_train/envs``):
+Each term is one function of :class:`RewardInputs` registered by ``@term`` under its name, which is
+also its weight field in ``config.RewardWeights`` and its ``reward/<name>`` metric: a new term is
+that function plus that field.  Every term returns its value as MyoAssist's ``rwd_dict`` holds it (``rl_train/envs``):
 already multiplied by the control period ``dt`` and signed (penalties are negative, bonuses
 positive).  The env's reward is sum(weight * term) with the config's positive weights; a
 per-joint imitation term, which applies its per-joint weights inside, is weighted again by the
@@ -12,8 +14,15 @@ The three heel-strike terms are held values: MyoAssist recomputes them at each h
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from mjx_myoassist.config import RewardWeights
 
 IMITATION_SHARPNESS = 8.0
 FORWARD_SHARPNESS = 5.0
@@ -24,64 +33,121 @@ HEEL_STRIKE_FORCE = 0.1  # N: a foot strikes when its last HEEL_STRIKE_SAMPLES f
 HEEL_STRIKE_SAMPLES = 3
 LEG_LENGTH = 1.0  # m, MyoAssist's normalisation of the per-step velocity error
 NO_FOOT, RIGHT, LEFT = 0, 1, 2
+END_EFFECTOR_DIFF = np.zeros(1)  # MyoAssist's end-effector comparison is a constant [0]
 STEP_TERMS = ("muscle_activation_penalty_per_step", "average_velocity_per_step", "footstep_delta_time")
 
 
-def qpos_imitation_rewards(q: jax.Array, q_ref: jax.Array, weights: jax.Array, dt: float) -> jax.Array:
+@struct.dataclass
+class RewardInputs:
+    """What the reward terms read at one control step (per-joint arrays already picked and ordered)."""
+
+    q: jax.Array  # imitated joint positions and their reference, weights
+    q_ref: jax.Array
+    q_weights: jax.Array
+    dq: jax.Array  # imitated joint velocities, their reference, target / reference speed, weights
+    dq_ref: jax.Array
+    speed_ratio: jax.Array
+    dq_weights: jax.Array
+    vx: jax.Array  # pelvis_tx velocity and the target velocity
+    v_target: jax.Array
+    act: jax.Array  # muscle activations now and at the previous step
+    prev_act: jax.Array
+    foot_forces: jax.Array  # [right, left] foot + toes force (N)
+    limit_forces: jax.Array  # joint-limit constraint forces
+    body_weight: float = struct.field(pytree_node=False)
+    dt: float = struct.field(pytree_node=False)
+    held: dict[str, jax.Array] = struct.field(default_factory=dict)  # heel-strike terms (:func:`track_steps`)
+
+
+TERMS: dict[str, Callable[[RewardInputs], jax.Array]] = {}
+
+
+def term(fn: Callable[[RewardInputs], jax.Array]) -> Callable[[RewardInputs], jax.Array]:
+    """Registers a reward term under its function name, which is also its ``RewardWeights`` field and its
+    ``reward/<name>`` metric."""
+    TERMS[fn.__name__] = fn
+    return fn
+
+
+@term
+def qpos_imitation_rewards(x: RewardInputs) -> jax.Array:
     """sum_j w_j dt exp(-8 (q_j - q_ref_j)^2)."""
-    return jnp.sum(weights * dt * jnp.exp(-IMITATION_SHARPNESS * (q - q_ref) ** 2))
+    return jnp.sum(x.q_weights * x.dt * jnp.exp(-IMITATION_SHARPNESS * (x.q - x.q_ref) ** 2))
 
 
-def qvel_imitation_rewards(
-    dq: jax.Array, dq_ref: jax.Array, speed_ratio: jax.Array, weights: jax.Array, dt: float
-) -> jax.Array:
+@term
+def qvel_imitation_rewards(x: RewardInputs) -> jax.Array:
     """sum_j w_j dt exp(-8 (dq_j - dq_ref_j * speed_ratio)^2); speed_ratio = target / reference dq_pelvis_tx."""
-    return jnp.sum(weights * dt * jnp.exp(-IMITATION_SHARPNESS * (dq - dq_ref * speed_ratio) ** 2))
+    return jnp.sum(x.dq_weights * x.dt * jnp.exp(-IMITATION_SHARPNESS * (x.dq - x.dq_ref * x.speed_ratio) ** 2))
 
 
-def end_effector_imitation_reward(diff: jax.Array, dt: float) -> jax.Array:
+@term
+def end_effector_imitation_reward(x: RewardInputs) -> jax.Array:
     """dt mean(exp(-5 diff^2)); MyoAssist passes the constant diff [0], so the term is dt."""
-    return dt * jnp.mean(jnp.exp(-END_EFFECTOR_SHARPNESS * diff**2))
+    return x.dt * jnp.mean(jnp.exp(-END_EFFECTOR_SHARPNESS * END_EFFECTOR_DIFF**2))
 
 
-def forward_reward(vx: jax.Array, v_target: jax.Array, dt: float) -> jax.Array:
+@term
+def forward_reward(x: RewardInputs) -> jax.Array:
     """dt exp(-5 (vx - v_target)^2), vx the pelvis_tx velocity."""
-    return dt * jnp.exp(-FORWARD_SHARPNESS * (vx - v_target) ** 2)
+    return x.dt * jnp.exp(-FORWARD_SHARPNESS * (x.vx - x.v_target) ** 2)
 
 
-def muscle_activation_penalty(act: jax.Array, dt: float) -> jax.Array:
+@term
+def muscle_activation_penalty(x: RewardInputs) -> jax.Array:
     """-dt mean(act)."""
-    return -dt * jnp.mean(act)
+    return -x.dt * jnp.mean(x.act)
 
 
-def muscle_activation_diff_penalty(act: jax.Array, prev_act: jax.Array, dt: float) -> jax.Array:
+@term
+def muscle_activation_diff_penalty(x: RewardInputs) -> jax.Array:
     """dt mean(exp(-4 (prev_act - act)^2)): a bonus for smooth activations despite MyoAssist's name."""
-    return dt * jnp.mean(jnp.exp(-ACTIVATION_CHANGE_SHARPNESS * (prev_act - act) ** 2))
+    return x.dt * jnp.mean(jnp.exp(-ACTIVATION_CHANGE_SHARPNESS * (x.prev_act - x.act) ** 2))
 
 
-def foot_force_penalty(foot_forces: jax.Array, body_weight: jax.Array, dt: float) -> jax.Array:
-    """-dt max(0, (|F_right| + |F_left|) / body weight - 1.2); ``foot_forces`` are per-foot totals (foot + toes)."""
-    return -dt * jnp.maximum(0.0, jnp.sum(jnp.abs(foot_forces)) / body_weight - FOOT_FORCE_LIMIT)
-
-
-def joint_constraint_force_penalty(limit_forces: jax.Array, body_weight: jax.Array, dt: float) -> jax.Array:
+@term
+def joint_constraint_force_penalty(x: RewardInputs) -> jax.Array:
     """-dt max(0, max_i |f_i|) / body weight over the joint-limit force sensors."""
-    return -dt * jnp.maximum(0.0, jnp.max(jnp.abs(limit_forces))) / body_weight
+    return -x.dt * jnp.maximum(0.0, jnp.max(jnp.abs(x.limit_forces))) / x.body_weight
 
 
-def footstep_delta_time(elapsed: jax.Array, dt: float) -> jax.Array:
-    """dt * time since the last paid heel strike (s)."""
-    return dt * elapsed
+@term
+def foot_force_penalty(x: RewardInputs) -> jax.Array:
+    """-dt max(0, (|F_right| + |F_left|) / body weight - 1.2); per-foot totals (foot + toes)."""
+    return -x.dt * jnp.maximum(0.0, jnp.sum(jnp.abs(x.foot_forces)) / x.body_weight - FOOT_FORCE_LIMIT)
 
 
-def average_velocity_per_step(speed_error_integral: jax.Array, dt: float) -> jax.Array:
-    """-dt |integral of (vx - v_target) dt since the last paid heel strike| / leg length."""
-    return -dt * jnp.abs(speed_error_integral) / LEG_LENGTH
+@term
+def muscle_activation_penalty_per_step(x: RewardInputs) -> jax.Array:
+    """-dt * integral of sum(act^2) dt over the last step, held from its heel strike."""
+    return x.held["muscle_activation_penalty_per_step"]
 
 
-def muscle_activation_penalty_per_step(effort_integral: jax.Array, dt: float) -> jax.Array:
-    """-dt * integral of sum(act^2) dt since the last paid heel strike."""
-    return -dt * effort_integral
+@term
+def average_velocity_per_step(x: RewardInputs) -> jax.Array:
+    """-dt |integral of (vx - v_target) dt| / leg length over the last step, held from its heel strike."""
+    return x.held["average_velocity_per_step"]
+
+
+@term
+def footstep_delta_time(x: RewardInputs) -> jax.Array:
+    """dt * time since the last paid heel strike (s), held from that strike."""
+    return x.held["footstep_delta_time"]
+
+
+WEIGHT_FIELDS = {f.name for f in dataclasses.fields(RewardWeights)}
+assert set(TERMS) == WEIGHT_FIELDS, f"reward terms {set(TERMS) ^ WEIGHT_FIELDS} lack a function or a weight field"
+
+
+def term_weights(weights: RewardWeights) -> dict[str, float]:
+    """Weight of each term in the reward; a per-joint term's is the sum of its joint weights, as in MyoAssist."""
+    table = {k: getattr(weights, k) for k in TERMS}
+    return {k: float(sum(v.values())) if isinstance(v, dict) else float(v) for k, v in table.items()}
+
+
+def reward_terms(x: RewardInputs) -> dict[str, jax.Array]:
+    """Every registered term at one step."""
+    return {name: fn(x) for name, fn in TERMS.items()}
 
 
 def heel_strike(force_window: jax.Array, last_foot: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -135,9 +201,9 @@ def track_steps(
     strike, last_foot = heel_strike(window, tracker["last_foot"])
     paid = strike & (step > tracker["strike_step"])
     new_terms = {
-        "muscle_activation_penalty_per_step": muscle_activation_penalty_per_step(effort, dt),
-        "average_velocity_per_step": average_velocity_per_step(speed_error, dt),
-        "footstep_delta_time": footstep_delta_time(elapsed, dt),
+        "muscle_activation_penalty_per_step": -dt * effort,
+        "average_velocity_per_step": -dt * jnp.abs(speed_error) / LEG_LENGTH,
+        "footstep_delta_time": dt * elapsed,
     }
     restart = lambda x: jnp.where(paid, 0.0, x).astype(jnp.float32)  # noqa: E731
     return {

@@ -37,6 +37,7 @@ import warnings
 import numpy as np
 
 from mjx_myoassist.config import ConfigError
+from mjx_myoassist.models.leg import HeightField
 
 # MyoAssist's height field (models/terrain_config.xml): half-sizes 50 x 10 m, centred at x = 40
 FIELD_ROWS = 100  # along y
@@ -194,35 +195,15 @@ def segment_start(k):
     return k * SEGMENT_LENGTH
 
 
-def floor_height(heights: np.ndarray) -> float:
-    """z of the floor plane under the strip: below its lowest point, so it only catches walkers past its ends."""
-    return min(float(heights.min()), 0.0) - 0.02
+def placed(heights: np.ndarray) -> HeightField:
+    """A strip of :func:`strip` as the model's height field: segment 0's first column at MyoAssist's x of FIRST_COL."""
+    first_x = FIELD_X - FIELD_HALF_X + FIRST_COL * COL_PITCH
+    return HeightField(heights, first_x, COL_PITCH, FIELD_HALF_Y, BASE_DEPTH)
 
 
-def add_height_field(spec, heights: np.ndarray) -> None:
-    """Adds the strip as the ``terrain`` hfield geom, replacing a ``terrain`` one the model has (MyoAssist's)."""
-    import mujoco
-
-    from mjx_myoassist.models.edits import CONTACT
-
-    for geom in [g for g in spec.geoms if g.name == "terrain"]:
-        spec.delete(geom)
-    for old in [h for h in spec.hfields if h.name == "terrain"]:
-        spec.delete(old)
-    low = float(heights.min())
-    relief = max(float(heights.max()) - low, 1e-3)
-    nrow, ncol = heights.shape
-    half_length = (ncol - 1) * COL_PITCH / 2
-    first_x = FIELD_X - FIELD_HALF_X + FIRST_COL * COL_PITCH  # segment 0's first column, MyoAssist's x
-    hfield = spec.add_hfield(name="terrain", size=[half_length, FIELD_HALF_Y, relief, BASE_DEPTH], nrow=nrow, ncol=ncol)
-    hfield.userdata = ((heights - low) / relief).ravel().tolist()  # MuJoCo rescales userdata to [0, 1]
-    geom = spec.worldbody.add_geom(
-        name="terrain",
-        type=mujoco.mjtGeom.mjGEOM_HFIELD,
-        pos=[first_x + half_length, 0, low],
-        contype=0,
-        conaffinity=1,
-        rgba=[0.55, 0.5, 0.45, 1],
-        **CONTACT,
-    )
-    geom.hfieldname = "terrain"
+def height_field(terrain_type: str, text_params: str, curriculum: bool, seed: int = 0) -> HeightField | None:
+    """The strip a leg model carries for this terrain, or None for flat ground (numbers still checked)."""
+    if terrain_type in FLAT_TYPES:
+        parse_params(terrain_type, text_params)  # numbers, as MyoAssist requires (ConfigError)
+        return None
+    return placed(strip(terrain_type, text_params, curriculum, seed))

@@ -26,7 +26,7 @@ import numpy as np
 from flax import struct
 from mujoco import mjx
 
-from mjx_myoassist.envs.physics import MjxBackend, PhysicsView, finite_state
+from mjx_myoassist.envs.physics import MjxBackend, PhysicsView, finite_state, host_arrays
 
 GEOM = mujoco.mjtGeom
 CNSTR = mujoco.mjtConstraint
@@ -82,7 +82,22 @@ class WarpState:
 class WarpBackend(MjxBackend):
     """Steps a MuJoCo Warp model ``substeps`` times per control step (through MJX, inside ``jit``/``vmap``)."""
 
+    name = "warp"
     impl = "warp"
+    install_hint = 'pip install -e ".[warp]" in the repository (or set physics_backend to mjx or cpu)'
+
+    @staticmethod
+    def available() -> bool:
+        return warp_available()
+
+    @property
+    def precision(self) -> str:
+        return "float32"
+
+    @property
+    def light_bodies(self) -> bool:
+        """Measured: MyoAssist's published policy walks on float32 MuJoCo Warp (docs/models.md, Precision)."""
+        return True
 
     def __init__(self, model: mujoco.MjModel, substeps: int, tracked_bodies: Sequence[str]):
         super().__init__(model, substeps, tracked_bodies)
@@ -182,3 +197,6 @@ class WarpBackend(MjxBackend):
     def is_finite(self, data: WarpState) -> jax.Array:
         """False on NaN/inf, a velocity blow-up, or a contact/constraint buffer overflow."""
         return finite_state(data.view.qpos, data.view.qvel) & (data.overflow == 0)
+
+    def host_state(self, data: WarpState) -> dict[str, np.ndarray]:
+        return host_arrays(data.view)

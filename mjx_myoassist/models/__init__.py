@@ -19,7 +19,14 @@ from pathlib import Path
 import mujoco
 
 from mjx_myoassist.errors import ConfigError
-from mjx_myoassist.models.edits import PHYSICS_TIMESTEP, LegModelSpec, build_humanoid_spec, build_leg_spec, compose_leg
+from mjx_myoassist.models.edits import (
+    PHYSICS_TIMESTEP,
+    LegModelSpec,
+    build_humanoid_spec,
+    build_leg_spec,
+    compose_leg,
+    humanoid_xml_path,
+)
 from mjx_myoassist.models.myoassist import MYOASSIST_MODEL_IDS, model_file_for_id, myoassist_spec, original_spec
 
 LEG_MODELS: dict[str, LegModelSpec] = {
@@ -123,13 +130,6 @@ def load_original(model_id: str, myoassist_root: str | Path | None = None) -> mu
     if model_id == "pointmass":
         return mujoco.MjModel.from_xml_path(str(pointmass_xml_path()))
     return compose_leg(LEG_MODELS[model_id].msk, LEG_MODELS[model_id].device).compile()
-
-
-def humanoid_xml_path() -> Path:
-    """The humanoid MJCF shipped inside the mujoco-mjx wheel."""
-    import mujoco.mjx
-
-    return Path(mujoco.mjx.__file__).parent / "test_data" / "humanoid" / "humanoid.xml"
 
 
 def pointmass_xml_path() -> Path:

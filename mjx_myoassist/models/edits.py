@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from pathlib import Path
 
 import mujoco
 
@@ -212,10 +213,15 @@ def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
     return make_mjx_ready(spec)
 
 
+def humanoid_xml_path() -> Path:
+    """The humanoid MJCF shipped inside the mujoco-mjx wheel."""
+    import mujoco.mjx
+
+    return Path(mujoco.mjx.__file__).parent / "test_data" / "humanoid" / "humanoid.xml"
+
+
 def build_humanoid_spec() -> mujoco.MjSpec:
     """The MuJoCo humanoid from the mujoco-mjx wheel (already feet-vs-floor contacts), margin 0."""
-    from mjx_myoassist.models import humanoid_xml_path
-
     spec = mujoco.MjSpec.from_file(str(humanoid_xml_path()))
     for geom in spec.geoms:
         geom.margin, geom.gap = 0.0, 0.0

@@ -104,7 +104,6 @@ class TrainedPolicy:
     config: TrainSessionConfigBase
     source: Path  # the checkpoint folder or model zip the weights came from
     session: Path  # the session folder around it (outputs such as analyze_results/ go there)
-    base_dir: Path | None = None  # the folder of the config file (model and reference paths resolve there)
 
     def policy(self) -> Callable[[jax.Array], jax.Array]:
         """Jitted deterministic policy: obs -> action in [-1, 1]."""
@@ -120,15 +119,14 @@ def session_of(source: Path) -> Path:
 
 def _run_config(
     meta: dict[str, Any], source: Path, config_file: str | Path | None, overrides: Sequence[str]
-) -> tuple[TrainSessionConfigBase, Path]:
-    """(config, the folder its relative paths resolve in) for :func:`load_trained`."""
+) -> TrainSessionConfigBase:
+    """The config for :func:`load_trained` (its paths resolved, absolute, where it was found)."""
     if config_file is not None:
-        return load_config(config_file, overrides), Path(config_file).parent
+        return load_config(config_file, overrides)
     if meta["format"] == sb3_import.FORMAT and (file := sb3_import.session_config_file(source)) is not None:
-        return sb3_import.with_myoassist_head(load_config(file, overrides)), file.parent
+        return sb3_import.with_myoassist_head(load_config(file, overrides))
     if "config" in meta:
-        session = session_of(source)
-        return config_from_dict(apply_overrides(meta["config"], overrides), session), session
+        return config_from_dict(apply_overrides(meta["config"], overrides), session_of(source))
     raise CheckpointError(
         f"'{source}' comes without a config (no session_config.json around it): give the config it was "
         "trained with, --config <session_config.json or preset JSON>."
@@ -147,7 +145,7 @@ def load_trained(
     """
     layout, params, stats, meta = restore_policy(path, with_config=False)
     source = Path(meta["source"])
-    config, base_dir = _run_config(meta, source, config_file, overrides)
+    config = _run_config(meta, source, config_file, overrides)
     ppo = dataclasses.replace(config.ppo_params, normalize_observation=bool(meta["normalize_observation"]))
     config = dataclasses.replace(config, ppo_params=ppo)
-    return TrainedPolicy(layout, params, stats, config, source, session_of(source), base_dir)
+    return TrainedPolicy(layout, params, stats, config, source, session_of(source))
