@@ -36,8 +36,10 @@ from mjx_myoassist.config import (
 from mjx_myoassist.envs import Env, State, make, set_precision, velocity
 from mjx_myoassist.envs.base import keep_dtypes
 from mjx_myoassist.ppo import networks
+from mjx_myoassist.ppo.checkpoint import SOURCES
+from mjx_myoassist.ppo.networks import deterministic_policy
 from mjx_myoassist.ppo.normalizer import RunningStats
-from mjx_myoassist.ppo.policy import SOURCES, deterministic_policy, load_trained
+from mjx_myoassist.ppo.policy import load_trained
 
 
 class Evaluator:

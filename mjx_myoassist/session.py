@@ -32,7 +32,7 @@ from tqdm import tqdm
 from mjx_myoassist.config import ConfigError, TrainSessionConfigBase
 from mjx_myoassist.evaluate import Evaluator, WalkTest, walk_score
 from mjx_myoassist.interrupts import StopRequests, run_interruptible
-from mjx_myoassist.ppo import checkpoint, policy, sb3_import
+from mjx_myoassist.ppo import checkpoint, sb3_import
 from mjx_myoassist.ppo.train import PARAMS_FINITE, Trainer, TrainingDiverged, merge_metrics, nonfinite
 from mjx_myoassist.session_files import (
     CONFIG_FILE,
@@ -52,7 +52,7 @@ from mjx_myoassist.session_files import load_session_config as load_session_conf
 def _with_warm_start_head(config: TrainSessionConfigBase) -> TrainSessionConfigBase:
     """A warm start from a MyoAssist SB3 policy trains with that policy's head (tanh outputs, raw observations)."""
     path = config.env_params.prev_trained_policy_path
-    if not path or not policy.resolve_source(path).is_file():
+    if not path or not checkpoint.resolve_source(path).is_file():
         return config
     adopted = sb3_import.with_myoassist_head(config)
     if adopted != config:
@@ -67,7 +67,7 @@ def _with_warm_start_head(config: TrainSessionConfigBase) -> TrainSessionConfigB
 
 def _warm_start(trainer: Trainer, path: str):
     """Params (actors, critic, log_std) and normalizer of another session's or MyoAssist's policy."""
-    layout, params, normalizer, _ = policy.restore_policy(path, with_config=False)
+    layout, params, normalizer, _ = checkpoint.restore_policy(path, with_config=False)
     if layout != trainer.layout:
         raise checkpoint.CheckpointError(
             f"prev_trained_policy_path '{path}' has a different network (observation/action sizes, net_arch, "

@@ -4,8 +4,8 @@ import pytest
 
 from mjx_myoassist.config import load_config
 from mjx_myoassist.ppo import checkpoint, networks
+from mjx_myoassist.ppo.checkpoint import load_policy, restore_policy
 from mjx_myoassist.ppo.normalizer import normalize
-from mjx_myoassist.ppo.policy import load_policy, restore_policy
 from mjx_myoassist.ppo.train import Trainer
 from tests.conftest import CONFIGS
 from tests.conftest import SMALL_POINTMASS as SMALL

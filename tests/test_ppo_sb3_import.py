@@ -15,7 +15,7 @@ import pytest
 
 from mjx_myoassist.config import load_config
 from mjx_myoassist.ppo import checkpoint, networks, sb3_import
-from mjx_myoassist.ppo.policy import load_policy, resolve_source, restore_policy
+from mjx_myoassist.ppo.checkpoint import load_policy, resolve_source, restore_policy
 from tests.conftest import fixture_path
 
 SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"

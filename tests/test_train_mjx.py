@@ -13,7 +13,7 @@ import time
 import pytest
 
 from mjx_myoassist.ppo import checkpoint
-from mjx_myoassist.ppo.policy import load_policy
+from mjx_myoassist.ppo.checkpoint import load_policy
 from tests.conftest import ROOT
 
 

@@ -195,8 +195,9 @@ def _policy(config, env, seed: int, ckpt):
     import jax
 
     from mjx_myoassist.ppo import networks
+    from mjx_myoassist.ppo.checkpoint import restore_policy
+    from mjx_myoassist.ppo.networks import deterministic_policy
     from mjx_myoassist.ppo.normalizer import RunningStats
-    from mjx_myoassist.ppo.policy import deterministic_policy, restore_policy
 
     if ckpt is not None:
         layout, params, stats, _ = restore_policy(ckpt, with_config=False)

@@ -15,8 +15,9 @@ It is written to a temporary folder and renamed into place, so a crash mid-write
 leaves no half checkpoint; a truncated or edited file fails its checksum with a
 message that names it.
 
-This module reads and writes this project's format only; :mod:`mjx_myoassist.ppo.policy` loads a policy
-from any source (a checkpoint, a session, a MyoAssist SB3 zip) and builds its inference function.
+:func:`load_policy` / :func:`restore_policy` read a policy from any source (:data:`SOURCES`: a checkpoint,
+a session, a MyoAssist SB3 zip or session through :mod:`mjx_myoassist.ppo.sb3_import`, which does not
+import this module); :mod:`mjx_myoassist.ppo.policy` adds the config a policy runs under.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from mjx_myoassist.config.paths import find_policy_path
 from mjx_myoassist.errors import CheckpointError
-from mjx_myoassist.ppo import networks
+from mjx_myoassist.ppo import networks, sb3_import
 from mjx_myoassist.ppo.normalizer import RunningStats
 
 FORMAT_VERSION = 1
@@ -254,3 +256,50 @@ def set_aside_newer(session: str | Path, step: int) -> Path | None:
 def list_checkpoints(session: str | Path) -> list[tuple[int, Path]]:
     """(env steps, folder) of a session's complete checkpoints, oldest first."""
     return _checkpoints(session)
+
+
+# ----------------------------------------------------------------------------- any source
+
+SOURCES = (
+    "a session folder (results/train_session_<time>), one of its trained_models/<step> folders, a MyoAssist "
+    "session folder (session_config.json, trained_models/model_*.zip) or a MyoAssist SB3 model zip"
+)
+Restored = tuple[networks.NetworkLayout, Any, RunningStats, dict[str, Any]]
+
+
+def resolve_source(path: str | Path) -> Path:
+    """The checkpoint folder or model zip that ``path`` names: itself (``.zip`` may be left out), or the
+    newest checkpoint of a session folder (of a MyoAssist session, its newest zip)."""
+    found = find_policy_path(path)
+    if found is None:
+        raise CheckpointError(f"'{path}' does not exist. Give {SOURCES}.")
+    if found.is_file() or (found / META_FILE).is_file():
+        return found
+    if (found / "trained_models").is_dir():
+        newest_zip = sb3_import.latest_model_zip(found)
+        if newest_zip is not None and not list_checkpoints(found):
+            return newest_zip
+        return latest_checkpoint(found)
+    read_meta(found)  # raises the precise error
+    return found
+
+
+def restore_policy(path: str | Path, with_config: bool = True) -> Restored:
+    """(layout, params, normalizer, meta) of the policy at ``path`` (any of :data:`SOURCES`).
+
+    ``meta`` always has ``format`` ('mjx_myoassist' or 'myoassist_sb3'), ``source`` (the checkpoint folder
+    or zip read), ``env_steps``, ``layout`` and ``normalize_observation`` (whether ``normalizer`` applies to
+    observations: false for MyoAssist policies, whose normalizer is the unused mean 0 / variance 1), and
+    ``config`` (a config dict) when one is known: always for ours; for a zip, with ``with_config``, when its
+    session's ``session_config.json`` loads here.
+    """
+    source = resolve_source(path)
+    if source.is_file():
+        return sb3_import.import_policy(source, with_config)
+    return read_policy(source)
+
+
+def load_policy(path: str | Path) -> Callable[[Any], jax.Array]:
+    """The jitted deterministic policy ``obs -> action in [-1, 1]`` of anything :func:`restore_policy` reads."""
+    layout, params, stats, meta = restore_policy(path, with_config=False)
+    return networks.inference(layout, params, stats, meta["normalize_observation"])

@@ -11,7 +11,7 @@ Gaussian policy has a state-independent log-std per action (``log_std_init``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import flax.linen as nn
@@ -26,6 +26,7 @@ from mjx_myoassist.config import (
     check_net_indexing,
     observation_indices,
 )
+from mjx_myoassist.ppo.normalizer import RunningStats, normalize
 
 ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu}
 OUTPUT_ACTIVATIONS = {"none": lambda x: x, "tanh": nn.tanh}
@@ -177,3 +178,23 @@ def gaussian_log_prob(x: jax.Array, mean: jax.Array, log_std: jax.Array, mask: j
 
 def gaussian_entropy(log_std: jax.Array, mask: jax.Array) -> jax.Array:
     return jnp.sum((log_std + 0.5 * jnp.log(2 * jnp.pi * jnp.e)) * mask, axis=-1)
+
+
+def deterministic_policy(
+    layout: NetworkLayout, params: Any, stats: RunningStats, normalize_observation: bool = True
+) -> Callable[[jax.Array], jax.Array]:
+    """obs -> mean action clipped to [-1, 1] (observations as float32, normalized when asked)."""
+    network = ActorCritic(layout)
+
+    def policy(obs):
+        mean, _, _ = network.apply(params, normalize(stats, jnp.asarray(obs, jnp.float32), normalize_observation))
+        return jnp.clip(mean, -1.0, 1.0)
+
+    return policy
+
+
+def inference(
+    layout: NetworkLayout, params: Any, stats: RunningStats, normalize_observation: bool = True
+) -> Callable[[Any], jax.Array]:
+    """:func:`deterministic_policy`, jitted: the inference function of a stored policy."""
+    return jax.jit(deterministic_policy(layout, params, stats, normalize_observation))
