@@ -189,14 +189,23 @@ def without_trajectory_termination(config: TrainSessionConfigBase) -> TrainSessi
     return dataclasses.replace(config, env_params=env)
 
 
-def walk_test_config(config: TrainSessionConfigBase, keep_trajectory_termination: bool = False):
+def evaluation_config(config: TrainSessionConfigBase, keep_trajectory_termination: bool = False):
     """The config a stored policy is evaluated under: no time limit of the env's own (the rollout's length is
-    the limit), flat ground, and (unless kept) no off-trajectory termination."""
+    the limit) and (unless kept) no off-trajectory termination; the config's terrain, as MyoAssist's evaluator."""
     cfg = config if keep_trajectory_termination else without_trajectory_termination(config)
-    env = dataclasses.replace(cfg.env_params, custom_max_episode_steps=NO_TIME_LIMIT)
-    if getattr(env, "terrain_type", "flat") != "flat":
-        env = dataclasses.replace(env, terrain_type="flat", terrain_params="")
-    return dataclasses.replace(cfg, env_params=env)
+    return dataclasses.replace(
+        cfg, env_params=dataclasses.replace(cfg.env_params, custom_max_episode_steps=NO_TIME_LIMIT)
+    )
+
+
+def walk_test_config(config: TrainSessionConfigBase):
+    """:func:`evaluation_config` on flat ground: the walk test during training."""
+    cfg = evaluation_config(config)
+    if getattr(cfg.env_params, "terrain_type", "flat") == "flat":
+        return cfg
+    return dataclasses.replace(
+        cfg, env_params=dataclasses.replace(cfg.env_params, terrain_type="flat", terrain_params="")
+    )
 
 
 def with_episodes(config: TrainSessionConfigBase, episodes: int, seconds: float, dt: float):
@@ -254,15 +263,16 @@ def evaluate_policy(
     """Runs ``episodes`` deterministic episodes of a stored policy in one jitted batch; one row each.
 
     Episode i starts from its own RNG (``fold_in(seed, i)``: a random reference start, as
-    MyoAssist) and ends on a fall or after ``seconds``; the off-trajectory termination
-    is off unless ``keep_trajectory_termination``.  ``backend`` ('cpu', 'mjx') replaces
-    the config's physics backend.  Rows: see :func:`episode_rows`.
+    MyoAssist) on the config's terrain (MyoAssist's one field for a rough config) and ends on a
+    fall or after ``seconds``; the off-trajectory termination is off unless
+    ``keep_trajectory_termination``.  ``backend`` ('cpu', 'mjx') replaces the config's physics
+    backend.  Rows: see :func:`episode_rows`.
     """
     if episodes < 1 or seconds <= 0:
         raise ConfigError(f"Need at least one episode and a positive duration; got {episodes} episodes, {seconds} s.")
     backend_override = ["--config.env_params.physics_backend", backend] if backend else []
     trained = load_trained(path, config, [*overrides, *backend_override])
-    cfg = walk_test_config(trained.config, keep_trajectory_termination)
+    cfg = evaluation_config(trained.config, keep_trajectory_termination)
     set_precision(cfg)
     env = make(cfg)
     cfg = with_episodes(cfg, episodes, seconds, env.dt)

@@ -319,7 +319,18 @@ def test_each_range_check_is_on_its_field():
             ("policy_params.custom_policy_params.actor_output_activation", "sigmoid"),
             "actor_output_activation 'sigmoid' is unknown",
         ),
-        ("test.json", ("env_params.mjx_ready_edits", "false", "env_params.terrain_type", "random"), "mjx_ready_edits"),
+        (
+            "test.json",
+            (
+                "env_params.terrain_type",
+                "random",
+                "env_params.terrain_params",
+                "0.05",
+                "env_params.terrain_curriculum_steps",
+                "1000",
+            ),
+            "terrain_fields is 1: set terrain_fields to 2 or more",
+        ),  # fmt: skip
     ],
 )
 def test_checks_that_need_only_the_config_run_when_it_loads(base, override, message):

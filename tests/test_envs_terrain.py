@@ -18,9 +18,11 @@ from mjx_myoassist.config import ConfigError, load_config
 from mjx_myoassist.envs import make, step_with_auto_reset, terrain
 from mjx_myoassist.envs.base import prepare_auto_reset
 from mjx_myoassist.models.leg import add_height_field, floor_height
-from tests.conftest import CONFIGS, fixture_path
+from tests.conftest import CONFIGS, FIXTURES, fixture_path
 
 ROWS, COLS = 100, 500
+FIELDS = 8  # the several-fields option's strip in these tests
+ROUGH_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250803-154021_rough"
 
 
 def myoassist_x(col):
@@ -99,7 +101,7 @@ def test_harmonic_sinusoidal_is_myoassists(params, expected):
     want = expected()
     values = terrain.parse_params("harmonic_sinusoidal", params)
     np.testing.assert_allclose(terrain.field("harmonic_sinusoidal", values), want, atol=1e-6)
-    assert_model_heights(strip_model(terrain.strip("harmonic_sinusoidal", params, curriculum=False)), want, 3)
+    assert_model_heights(strip_model(terrain.strip("harmonic_sinusoidal", params, curriculum=False)), want, 0)
 
 
 @pytest.mark.parametrize("slope", [0.1, -0.3])
@@ -107,7 +109,7 @@ def test_slope_is_myoassists_rise_over_run(slope):
     want = expected_slope(slope)
     np.testing.assert_allclose(terrain.field("slope", [slope]), want, atol=1e-12)
     model = strip_model(terrain.strip("slope", str(slope), curriculum=False))
-    assert_model_heights(model, want, 5)
+    assert_model_heights(model, want, 0)
     rise = surface(model, myoassist_x(200), 0.0) - surface(model, myoassist_x(100), 0.0)
     assert rise / (myoassist_x(200) - myoassist_x(100)) == pytest.approx(slope * 0.998, rel=1e-4)  # 0.2 m / node
 
@@ -121,8 +123,8 @@ def test_random_is_the_packages_draw_with_myoassists_safe_zone():
 
 
 def test_random_segments_are_new_draws_and_the_model_holds_them():
-    heights = terrain.strip("random", "0.05", curriculum=False, seed=1)
-    segs = heights.reshape(ROWS, terrain.SEGMENTS, terrain.SEGMENT_COLS)
+    heights = terrain.strip("random", "0.05", curriculum=False, seed=1, fields=FIELDS)
+    segs = heights.reshape(ROWS, FIELDS, terrain.SEGMENT_COLS)
     assert not np.allclose(segs[:, 0], segs[:, 1])
     window = slice(terrain.FIRST_COL, terrain.FIRST_COL + terrain.SEGMENT_COLS)
     assert 0.0 <= segs.min() and segs.max() <= 0.05
@@ -140,11 +142,11 @@ def test_flat_and_dev_are_flat_ground_and_ignore_numbers(kind):
 
 
 def test_curriculum_scales_segments_from_flat_to_full():
-    heights = terrain.strip("harmonic_sinusoidal", "0.02 20 0.03 10", curriculum=True)
-    segs = heights.reshape(ROWS, terrain.SEGMENTS, terrain.SEGMENT_COLS)
+    heights = terrain.strip("harmonic_sinusoidal", "0.02 20 0.03 10", curriculum=True, fields=FIELDS)
+    segs = heights.reshape(ROWS, FIELDS, terrain.SEGMENT_COLS)
     full = expected_harmonic([0.02, 20, 0.03, 10])[:, terrain.FIRST_COL : terrain.FIRST_COL + terrain.SEGMENT_COLS]
-    for k in range(terrain.SEGMENTS):
-        np.testing.assert_allclose(segs[:, k], full * k / (terrain.SEGMENTS - 1), atol=1e-6)
+    for k in range(FIELDS):
+        np.testing.assert_allclose(segs[:, k], full * k / (FIELDS - 1), atol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -172,22 +174,67 @@ def test_bad_terrain_params_stop_the_env_build():
         make(load_config(CONFIGS / "test.json", overrides))
 
 
-def test_strip_replaces_the_terrain_of_myoassists_model():
+def test_strip_fills_myoassists_terrain_geom():
     from mjx_myoassist.models.myoassist import myoassist_spec
 
     spec = myoassist_spec(fixture_path("myoassist/models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml"), 1 / 1200)
-    heights = terrain.strip("slope", "0.1", curriculum=False)
+    heights = terrain.strip("slope", "0.1", curriculum=False, fields=FIELDS)
     add_height_field(spec, terrain.placed(heights))
-    spec.geom("floor").pos = [0, 0, floor_height(heights)]  # as the model builder does
+    floor = next(g for g in spec.geoms if g.name == "floor")  # spec.geom(name) misses geoms added since compile
+    floor.pos = [0, 0, floor_height(heights)]  # as the model builder does
     model = spec.compile()
-    assert model.nhfield == 1 and model.hfield_ncol[0] == terrain.SEGMENTS * terrain.SEGMENT_COLS
+    assert model.nhfield == 1 and model.hfield_ncol[0] == FIELDS * terrain.SEGMENT_COLS
     assert_model_heights(model, expected_slope(0.1), 1)
+
+
+def rough_session_model(mjx_ready_edits: bool, *overrides: str):
+    """The leg model MyoAssist's rough session builds here, from a MyoAssist root."""
+    from mjx_myoassist.models.leg import build_leg_model
+
+    config = load_config(
+        fixture_path(f"{ROUGH_SESSION}/session_config.json"),
+        [
+            "--config.env_params.myoassist_root",
+            str(FIXTURES / "myoassist"),
+            "--config.env_params.mjx_ready_edits",
+            str(mjx_ready_edits).lower(),
+            *overrides,
+        ],
+    )
+    p = config.env_params
+    field = terrain.height_field(p.terrain_type, p.terrain_params, False, p.seed, p.terrain_fields)
+    return build_leg_model(p, field).model
+
+
+def sphere_count(model) -> int:
+    return sum(model.geom_type[g] == mujoco.mjtGeom.mjGEOM_SPHERE and model.geom_contype[g] for g in range(model.ngeom))
+
+
+@pytest.mark.parametrize("mjx_ready_edits", [True, False])
+def test_myoassists_rough_config_walks_myoassists_one_field(mjx_ready_edits):
+    """MyoAssist draws one field from env_params.seed (1234) for all its envs: the same heights, node for node."""
+    recorded = np.load(fixture_path("recorded/terrain_rough_eval.npz"))["terrain_seed1234"]
+    model = rough_session_model(mjx_ready_edits)
+    hfield, geom = model.hfield("terrain"), model.geom("terrain")
+    assert (model.hfield_nrow[0], model.hfield_ncol[0]) == (ROWS, COLS)
+    heights = hfield.data.reshape(ROWS, COLS) * hfield.size[2] + geom.pos[2]
+    np.testing.assert_allclose(heights, recorded, atol=1e-7)
+    np.testing.assert_allclose(geom.pos[:2], [40.0, 0.0])  # MyoAssist's place: x -10..90 m
+    np.testing.assert_allclose(hfield.size[:2], [50.0, 10.0])
+    pairs = {model.geom(int(g)).name for g in model.pair_geom1} | {model.geom(int(g)).name for g in model.pair_geom2}
+    if mjx_ready_edits:
+        assert not pairs and geom.conaffinity[0] == 1  # the foot spheres meet it by type/affinity
+        middle = rough_session_model(True, "--config.env_params.foot_contact_rows", "middle")
+        assert sphere_count(model) == 2 * sphere_count(middle) > 0  # 'auto': rows at the soles' edges
+    else:  # MyoAssist's own pairs meet the field, and its ground plane stays at z = 0
+        assert "terrain" in pairs and model.geom("ground-plane").pos[2] == 0.0
 
 
 @pytest.fixture(scope="module")
 def rough_env():
     overrides = ["--config.env_params.terrain_type", "random", "--config.env_params.terrain_params", "0.05",
-                 "--config.env_params.terrain_curriculum_steps", "1000", "--config.env_params.physics_backend", "cpu",
+                 "--config.env_params.terrain_curriculum_steps", "1000",
+                 "--config.env_params.terrain_fields", str(FIELDS), "--config.env_params.physics_backend", "cpu",
                  "--config.env_params.num_envs", "16", "--config.ppo_params.batch_size", "16"]  # fmt: skip
     return make(load_config(CONFIGS / "test.json", overrides))
 
@@ -197,9 +244,9 @@ def test_terrain_model_is_mjx_ready_and_holds_the_curriculum_strip(rough_env):
 
     assert rough_env.model.nhfield == 1
     mjx.put_model(rough_env.model)
-    expected = terrain.strip("random", "0.05", curriculum=True, seed=rough_env.params.seed)
+    expected = terrain.strip("random", "0.05", curriculum=True, seed=rough_env.params.seed, fields=FIELDS)
     full = np.zeros((ROWS, COLS))
-    last = terrain.SEGMENTS - 1
+    last = FIELDS - 1
     full[:, terrain.FIRST_COL : terrain.FIRST_COL + terrain.SEGMENT_COLS] = expected[:, last * terrain.SEGMENT_COLS :]
     assert_model_heights(rough_env.model, full, last)
     assert surface(rough_env.model, myoassist_x(60), myoassist_y(50)) == pytest.approx(0.0, abs=1e-9)  # flat start

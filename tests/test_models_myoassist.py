@@ -110,6 +110,22 @@ def test_3d_model_gets_medial_and_lateral_rows(root):
     assert lateral.max() - lateral.min() > 0.03
 
 
+def test_edge_rows_sit_at_the_soles_medial_and_lateral_edges(root):
+    """On a height field (sole_edges) the planar model's one middle row becomes two, at the mesh's lateral extremes."""
+    original = load_original("myoleg22_2d_tutorial", root)
+    data = mujoco.MjData(original)
+    mujoco.mj_resetDataKeyframe(original, data, original.key("stand").id)
+    mujoco.mj_kinematics(original, data)
+    geom = original.geom("calcn_r_geom_1").id
+    _, world = _lowest_vertex(original, data, geom)
+    body = original.geom_bodyid[geom]
+    middle = [s for s in foot_spheres(original) if s.source_geom == "calcn_r_geom_1"]
+    edges = [s for s in foot_spheres(original, edges=True) if s.source_geom == "calcn_r_geom_1"]
+    assert len(edges) == 2 * len(middle)
+    lateral = np.array([(data.xmat[body].reshape(3, 3) @ s.pos + data.xpos[body])[1] for s in edges])
+    np.testing.assert_allclose(sorted(set(np.round(lateral, 6))), [world[:, 1].min(), world[:, 1].max()], atol=1e-6)
+
+
 def test_via_point_armature_touches_only_the_via_point_slide_joints(root):
     model = load_spec("myoleg22_2d_tutorial", root).compile()
     invweight0 = model.dof_invweight0.copy()

@@ -35,6 +35,7 @@ def _doc(default: Any, text: str, check: Check | None = None) -> Any:
 VELOCITY_MODES = ("UNIFORM", "SINUSOIDAL", "STEP")
 TRAINING_VELOCITY_MODES = ("RANDOM", *VELOCITY_MODES)
 TERRAIN_TYPES = ("flat", "random", "harmonic_sinusoidal", "slope", "dev")
+FOOT_CONTACT_ROWS = ("auto", "middle", "edges")
 PHYSICS_BACKENDS = ("auto", "mjx", "warp", "cpu")
 PHYSICS_PRECISIONS = ("float32", "float64")
 INTEGRATORS = ("", "Euler", "implicitfast", "RK4")  # names of mujoco.mjtIntegrator, "" = the model's own
@@ -201,9 +202,25 @@ class ImitationEnvParams(EnvParams):
         "in 0.2 m cells); slope 'slope' (rise over run, not degrees); none for flat and dev. See "
         "mjx_myoassist/envs/terrain.py.",
     )
+    foot_contact_rows: str = _doc(
+        "auto",
+        "MJX-ready foot contact spheres: 'middle' = one row at the sole's mean lateral position (two for 3D "
+        "models), 'edges' = two rows at the sole's medial and lateral edges (what MyoAssist's foot meshes touch "
+        "on ground that varies across the foot), 'auto' = edges on a height field, middle on flat ground "
+        "(docs/models.md, Rough terrain).",
+        check=one_of(FOOT_CONTACT_ROWS),
+    )
+    terrain_fields: int = _doc(
+        1,
+        "Height fields drawn: 1 = MyoAssist's one field from env_params.seed, shared by every env and the "
+        "evaluations; N > 1 = N fields of 40 m (seeds drawn from env_params.seed) end to end, each episode starting "
+        "on a random one (more variety than MyoAssist trains on). See mjx_myoassist/envs/terrain.py.",
+        check=bounds(1, 64),
+    )
     terrain_curriculum_steps: int = _doc(
         0,
-        "Environment steps over which terrain roughness ramps from flat to full; 0 = no curriculum.",
+        "Environment steps over which terrain roughness ramps from flat to full (needs terrain_fields >= 2: "
+        "field k of N is scaled by k / (N - 1)); 0 = no curriculum.",
         check=NON_NEGATIVE,
     )
     reward_keys_and_weights: RewardWeights = _doc(RewardWeights(), "Reward term weights.")

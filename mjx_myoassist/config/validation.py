@@ -80,10 +80,16 @@ def validate(config: TrainSessionConfigBase) -> None:
             f"env_params.physics_sim_framerate ({env.physics_sim_framerate}) must be a multiple of "
             f"env_params.control_framerate ({env.control_framerate}), e.g. 1200 for 30 Hz control."
         )
-    if isinstance(env, ImitationEnvParams) and env.terrain_type not in FLAT_TERRAINS and not env.mjx_ready_edits:
+    if (
+        isinstance(env, ImitationEnvParams)
+        and env.terrain_type not in FLAT_TERRAINS
+        and env.terrain_curriculum_steps
+        and env.terrain_fields < 2
+    ):
         raise ConfigError(
-            f"env_params.terrain_type '{env.terrain_type}' needs env_params.mjx_ready_edits true (the height field "
-            "comes with the MJX-ready contacts); MyoAssist's original contacts run on 'flat' or 'dev' only."
+            f"env_params.terrain_curriculum_steps {env.terrain_curriculum_steps} ramps roughness over several "
+            f"fields, but env_params.terrain_fields is {env.terrain_fields}: set terrain_fields to 2 or more "
+            "(e.g. 8), or terrain_curriculum_steps to 0."
         )
     info = config.policy_params.custom_policy_params.net_indexing_info
     if info:

@@ -86,7 +86,9 @@ class LegImitationEnv(Env):
         p = config.env_params
         self.params = p
         self.curriculum_steps = p.terrain_curriculum_steps
-        heights = terrain.height_field(p.terrain_type, p.terrain_params, self.curriculum_steps > 0, p.seed)
+        heights = terrain.height_field(
+            p.terrain_type, p.terrain_params, self.curriculum_steps > 0, p.seed, p.terrain_fields
+        )
         leg = build_leg_model(p, heights)
         self.model, self.model_id, self.model_file, self.terrain = leg.model, leg.model_id, leg.model_file, leg.terrain
         cls = backend_class(p)
@@ -237,10 +239,9 @@ class LegImitationEnv(Env):
         )
         return State(data, self._obs(view, v), zero, jnp.bool_(False), jnp.bool_(False), metrics, info)
 
-    @staticmethod
-    def _start_x(rng: jax.Array, level: jax.Array) -> jax.Array:
-        """Pelvis x at MyoAssist's start of a segment drawn among the first 1 + level * (SEGMENTS - 1)."""
-        highest = jnp.floor(jnp.clip(level, 0.0, 1.0) * (terrain.SEGMENTS - 1)).astype(jnp.int32)
+    def _start_x(self, rng: jax.Array, level: jax.Array) -> jax.Array:
+        """Pelvis x at MyoAssist's start of a field drawn among the first 1 + level * (terrain_fields - 1)."""
+        highest = jnp.floor(jnp.clip(level, 0.0, 1.0) * (self.params.terrain_fields - 1)).astype(jnp.int32)
         segment = jax.random.randint(rng, (), 0, highest + 1)
         return terrain.segment_start(segment)
 

@@ -22,11 +22,15 @@ and ``slope`` heights from its slope surface (``tan(deg)`` per m, here ``deg = a
 its sinusoid is a single x-wave of another amplitude and period unit, so
 ``harmonic_sinusoidal`` and the safe zone are computed here.
 
-What MJX needs on top: the heights are a static model asset, so per-env variety comes from
-``SEGMENTS`` copies of MyoAssist's field (columns ``FIRST_COL`` .. ``FIRST_COL + SEGMENT_COLS - 1``,
-all rows) laid end to end along x; segment k holds MyoAssist's x = 0 at ``segment_start(k)``,
-where an env starting on it is placed.  Each segment of ``random`` is a new draw.  With a
-curriculum segment k is scaled by k / (SEGMENTS - 1) (segment 0 flat, the last one full).
+How many fields (``env_params.terrain_fields``):
+
+* 1 (default, MyoAssist's): one field drawn from ``env_params.seed`` when the env is built,
+  shared by every env, all of it at MyoAssist's place (x -10..90 m); episodes start at x = 0.
+* N > 1 (variety; this project's option): N copies of the field's columns ``FIRST_COL`` ..
+  ``FIRST_COL + SEGMENT_COLS - 1`` (all rows), laid end to end along x; segment k holds
+  MyoAssist's x = 0 at ``segment_start(k)``, where an env starting on it is placed.  Each
+  segment of ``random`` is a new draw (seeds from ``env_params.seed``).  With a curriculum
+  segment k is scaled by k / (N - 1) (segment 0 flat, the last one full).
 """
 
 from __future__ import annotations
@@ -51,10 +55,9 @@ START_ROW = FIELD_ROWS // 2
 SAFE_RADIUS = 3.0  # m
 SLOPE_OFFSET = 5  # columns past START_COL where MyoAssist's slope begins
 
-# the strip MJX uses
+# the strip of several fields
 FIRST_COL = 40  # each segment starts 2 m behind the start
 SEGMENT_COLS = 200  # about 40 m of MyoAssist's field per segment
-SEGMENTS = 8
 SEGMENT_LENGTH = SEGMENT_COLS * COL_PITCH  # m
 BASE_DEPTH = 0.1  # m of solid below the lowest point
 FLAT_TYPES = ("flat", "dev")
@@ -178,14 +181,17 @@ def field(terrain_type: str, params: list[float], seed: int = 0) -> np.ndarray:
     raise TerrainError(f"Unknown terrain_type '{terrain_type}'.")
 
 
-def strip(terrain_type: str, text_params: str, curriculum: bool, seed: int = 0) -> np.ndarray:
-    """Heights (m) of the whole strip: (FIELD_ROWS, SEGMENTS * SEGMENT_COLS), columns along x."""
+def strip(terrain_type: str, text_params: str, curriculum: bool, seed: int = 0, fields: int = 1) -> np.ndarray:
+    """Heights (m), columns along x: MyoAssist's whole field for ``fields`` = 1 (the one ``seed`` draws), else
+    (FIELD_ROWS, fields * SEGMENT_COLS) segments of fields drawn from seeds ``seed`` generates."""
     params = parse_params(terrain_type, text_params)
-    seeds = np.random.SeedSequence(seed).generate_state(SEGMENTS)
+    if fields == 1:
+        return field(terrain_type, params, seed)
+    seeds = np.random.SeedSequence(seed).generate_state(fields)
     window = slice(FIRST_COL, FIRST_COL + SEGMENT_COLS)
     segments = []
-    for k in range(SEGMENTS):
-        scale = k / (SEGMENTS - 1) if curriculum else 1.0
+    for k in range(fields):
+        scale = k / (fields - 1) if curriculum else 1.0
         segments.append(scale * field(terrain_type, params, int(seeds[k]))[:, window])
     return np.concatenate(segments, axis=1)
 
@@ -196,14 +202,18 @@ def segment_start(k):
 
 
 def placed(heights: np.ndarray) -> HeightField:
-    """A strip of :func:`strip` as the model's height field: segment 0's first column at MyoAssist's x of FIRST_COL."""
-    first_x = FIELD_X - FIELD_HALF_X + FIRST_COL * COL_PITCH
+    """A strip of :func:`strip` as the model's height field, at MyoAssist's x: the whole field where it is one,
+    else segment 0's first column at MyoAssist's x of FIRST_COL."""
+    first_col = 0 if heights.shape[1] == FIELD_COLS else FIRST_COL
+    first_x = FIELD_X - FIELD_HALF_X + first_col * COL_PITCH
     return HeightField(heights, first_x, COL_PITCH, FIELD_HALF_Y, BASE_DEPTH)
 
 
-def height_field(terrain_type: str, text_params: str, curriculum: bool, seed: int = 0) -> HeightField | None:
+def height_field(
+    terrain_type: str, text_params: str, curriculum: bool, seed: int = 0, fields: int = 1
+) -> HeightField | None:
     """The strip a leg model carries for this terrain, or None for flat ground (numbers still checked)."""
     if terrain_type in FLAT_TYPES:
         parse_params(terrain_type, text_params)  # numbers, as MyoAssist requires (ConfigError)
         return None
-    return placed(strip(terrain_type, text_params, curriculum, seed))
+    return placed(strip(terrain_type, text_params, curriculum, seed, fields))

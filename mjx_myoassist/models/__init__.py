@@ -94,19 +94,20 @@ def _check_id(model_id: str) -> None:
         )
 
 
-def load_spec(model_id: str, myoassist_root: str | Path | None = None) -> mujoco.MjSpec:
+def load_spec(model_id: str, myoassist_root: str | Path | None = None, sole_edges: bool = False) -> mujoco.MjSpec:
     """The MJX-ready model as an editable MjSpec (compiles to ``load_model(model_id)``).
 
-    MyoAssist model ids are looked up under ``myoassist_root`` (or ``$MYOASSIST_ROOT``).
+    MyoAssist model ids are looked up under ``myoassist_root`` (or ``$MYOASSIST_ROOT``); ``sole_edges``
+    puts a leg's foot spheres in rows at the soles' edges (for a height field).
     """
     _check_id(model_id)
     if model_id in MYOASSIST_MODEL_IDS:
-        return myoassist_spec(model_file_for_id(model_id, myoassist_root), PHYSICS_TIMESTEP)
+        return myoassist_spec(model_file_for_id(model_id, myoassist_root), PHYSICS_TIMESTEP, sole_edges=sole_edges)
     if model_id == "humanoid":
         return build_humanoid_spec()
     if model_id == "pointmass":
         return mujoco.MjSpec.from_file(str(pointmass_xml_path()))
-    return build_leg_spec(LEG_MODELS[model_id])
+    return build_leg_spec(LEG_MODELS[model_id], sole_edges)
 
 
 @functools.cache

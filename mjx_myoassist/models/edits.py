@@ -159,10 +159,13 @@ def _add_foot_spheres(spec: mujoco.MjSpec, spheres: list[ContactSphere]) -> None
         )
 
 
-def make_mjx_ready(spec: mujoco.MjSpec, solver: SolverSettings = SolverSettings()) -> mujoco.MjSpec:
-    """Applies the MJX-ready edits (module doc) in place to a leg model spec; returns it."""
+def make_mjx_ready(
+    spec: mujoco.MjSpec, solver: SolverSettings = SolverSettings(), sole_edges: bool = False
+) -> mujoco.MjSpec:
+    """Applies the MJX-ready edits (module doc) in place to a leg model spec; returns it. ``sole_edges``: the
+    foot spheres in rows at the soles' edges (for a height field, :func:`contacts.foot_spheres`)."""
     original = spec.compile()
-    spheres = foot_spheres(original)
+    spheres = foot_spheres(original, edges=sole_edges)
     replace_sensors(spec, original)
     for pair in list(spec.pairs):
         spec.delete(pair)
@@ -203,14 +206,14 @@ def set_via_point_armature(model: mujoco.MjModel, armature: float) -> list[str]:
     return names
 
 
-def build_leg_spec(leg: LegModelSpec) -> mujoco.MjSpec:
-    """The embedded (assist-sim) leg model, MJX-ready, as an editable spec."""
+def build_leg_spec(leg: LegModelSpec, sole_edges: bool = False) -> mujoco.MjSpec:
+    """The embedded (assist-sim) leg model, MJX-ready, as an editable spec (``sole_edges``: make_mjx_ready)."""
     spec = compose_leg(leg.msk, leg.device)
     original = spec.compile()
     if not leg.keep_device:
         _remove_device(spec, leg.device, original)
     spec.option.timestep = PHYSICS_TIMESTEP
-    return make_mjx_ready(spec)
+    return make_mjx_ready(spec, sole_edges=sole_edges)
 
 
 def humanoid_xml_path() -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from mjx_myoassist.config import ConfigError, EnvParams, find_path, model_search_dirs
+from mjx_myoassist.config import FLAT_TERRAINS, ConfigError, EnvParams, find_path, model_search_dirs
 from mjx_myoassist.models import EMBEDDED_DIFFERENCES, load_spec, model_id_from_path
 from mjx_myoassist.models.edits import CONTACT, FLOOR_NAME, set_via_point_armature, via_point_joints
 from mjx_myoassist.models.myoassist import (
@@ -31,7 +31,7 @@ DEFAULT_MODEL_BY_ENV = {
     "myoAssistLegImitation-v0": "myolegs22_baseline",
     "myoAssistLegImitationExo-v0": "myolegs22_tutorial",
 }
-TERRAIN = "terrain"  # name of the height field and its geom (replaces MyoAssist's own)
+TERRAIN = "terrain"  # name of the height field and its geom (MyoAssist's own, refilled)
 FLOOR_BELOW_TERRAIN = 0.02  # m: the floor plane under a strip only catches walkers beyond its ends
 
 
@@ -102,18 +102,27 @@ def model_source(p: EnvParams) -> tuple[Path | None, str]:
     return None, model_id
 
 
+def sole_edges(p: EnvParams) -> bool:
+    """Whether the MJX-ready foot spheres sit in rows at the soles' edges (``env_params.foot_contact_rows``;
+    'auto': on a height field)."""
+    rows = getattr(p, "foot_contact_rows", "auto")
+    if rows == "auto":
+        return getattr(p, "terrain_type", "flat") not in FLAT_TERRAINS
+    return rows == "edges"
+
+
 def leg_spec(p: EnvParams, model_file: Path | None, model_id: str) -> mujoco.MjSpec:
     """The model's spec with the config's timestep, edits and solver options."""
     timestep = 1.0 / p.physics_sim_framerate
     if model_file is not None:
-        spec = myoassist_spec(model_file, timestep, mjx_ready=p.mjx_ready_edits)
+        spec = myoassist_spec(model_file, timestep, mjx_ready=p.mjx_ready_edits, sole_edges=sole_edges(p))
     elif not p.mjx_ready_edits:
         raise ConfigError(
             "env_params.mjx_ready_edits false needs MyoAssist's own model file (the embedded model has no "
             "original contacts to keep): give model_path and --myoassist-root, or set it to true."
         )
     else:
-        spec = load_spec(model_id)
+        spec = load_spec(model_id, sole_edges=sole_edges(p))
         spec.option.timestep = timestep
     if p.solver_iterations:
         spec.option.iterations = p.solver_iterations
@@ -124,30 +133,30 @@ def leg_spec(p: EnvParams, model_file: Path | None, model_id: str) -> mujoco.MjS
     return spec
 
 
-def add_height_field(spec: mujoco.MjSpec, field: HeightField) -> None:
-    """Adds the strip as the ``terrain`` hfield geom, replacing a ``terrain`` one the model has (MyoAssist's)."""
-    for geom in [g for g in spec.geoms if g.name == TERRAIN]:
-        spec.delete(geom)
-    for old in [h for h in spec.hfields if h.name == TERRAIN]:
-        spec.delete(old)
+def add_height_field(spec: mujoco.MjSpec, field: HeightField, mjx_ready: bool = True) -> None:
+    """Puts the strip in the ``terrain`` hfield and geom: MyoAssist's own when the model has them, else new ones.
+
+    MyoAssist's geom keeps its name, so its contact pairs (the original contacts) now meet the
+    strip; with the MJX-ready edits the geom collides with the foot spheres by type and affinity.
+    """
     heights = field.heights
     low = float(heights.min())
     relief = max(float(heights.max()) - low, 1e-3)
     nrow, ncol = heights.shape
     half_length = (ncol - 1) * field.col_pitch / 2
-    size = [half_length, field.half_width, relief, field.base_depth]
-    hfield = spec.add_hfield(name=TERRAIN, size=size, nrow=nrow, ncol=ncol)
+    hfield = next((h for h in spec.hfields if h.name == TERRAIN), None) or spec.add_hfield(name=TERRAIN)
+    hfield.size = [half_length, field.half_width, relief, field.base_depth]
+    hfield.nrow, hfield.ncol = nrow, ncol
     hfield.userdata = ((heights - low) / relief).ravel().tolist()  # MuJoCo rescales userdata to [0, 1]
-    geom = spec.worldbody.add_geom(
-        name=TERRAIN,
-        type=mujoco.mjtGeom.mjGEOM_HFIELD,
-        pos=[field.first_x + half_length, 0, low],
-        contype=0,
-        conaffinity=1,
-        rgba=[0.55, 0.5, 0.45, 1],
-        **CONTACT,
-    )
-    geom.hfieldname = TERRAIN
+    geom = next((g for g in spec.geoms if g.name == TERRAIN), None)
+    if geom is None:
+        geom = spec.worldbody.add_geom(name=TERRAIN, type=mujoco.mjtGeom.mjGEOM_HFIELD)
+        geom.hfieldname = TERRAIN
+    geom.pos = [field.first_x + half_length, 0, low]
+    geom.rgba = [0.55, 0.5, 0.45, 1]
+    if mjx_ready:
+        geom.contype, geom.conaffinity, geom.condim = 0, 1, CONTACT["condim"]
+        geom.friction, geom.margin, geom.gap = CONTACT["friction"], CONTACT["margin"], CONTACT["gap"]
 
 
 def floor_height(heights: np.ndarray) -> float:
@@ -168,11 +177,10 @@ def build_leg_model(p: EnvParams, terrain: HeightField | None = None) -> LegMode
     trunk = next(b for b in TRUNK_BODIES if spec.body(b) is not None)
     set_trunk_angle(spec, p.lumbar_joint_fixed_angle, trunk)
     if terrain is not None:
-        if not p.mjx_ready_edits:
-            raise ConfigError("terrain_type other than 'flat' or 'dev' needs env_params.mjx_ready_edits true.")
-        floor = next(g for g in spec.geoms if g.name == FLOOR_NAME)
-        floor.pos = [0, 0, floor_height(terrain.heights)]
-        add_height_field(spec, terrain)
+        if p.mjx_ready_edits:  # MyoAssist keeps its (invisible) ground plane at z = 0 under its field
+            floor = next(g for g in spec.geoms if g.name == FLOOR_NAME)
+            floor.pos = [0, 0, floor_height(terrain.heights)]
+        add_height_field(spec, terrain, p.mjx_ready_edits)
     model = spec.compile()
     if p.via_point_armature:
         set_via_point_armature(model, p.via_point_armature)

@@ -78,8 +78,11 @@ def original_spec(xml_path: str | Path, timestep: float) -> mujoco.MjSpec:
     return spec
 
 
-def myoassist_spec(xml_path: str | Path, timestep: float, mjx_ready: bool = True) -> mujoco.MjSpec:
-    """MyoAssist's model with the MJX-ready edits, or (``mjx_ready=False``) with its original contacts.
+def myoassist_spec(
+    xml_path: str | Path, timestep: float, mjx_ready: bool = True, sole_edges: bool = False
+) -> mujoco.MjSpec:
+    """MyoAssist's model with the MJX-ready edits (``sole_edges``: foot sphere rows at the soles' edges), or
+    (``mjx_ready=False``) with its original contacts.
 
     Either way the sensors are replaced by their description (``edits.sensor_targets``), so
     both variants are read by the same touch and joint-limit code.
@@ -88,6 +91,6 @@ def myoassist_spec(xml_path: str | Path, timestep: float, mjx_ready: bool = True
 
     spec = original_spec(xml_path, timestep)
     if mjx_ready:
-        return make_mjx_ready(spec)
+        return make_mjx_ready(spec, sole_edges=sole_edges)
     replace_sensors(spec, spec.compile())
     return spec
