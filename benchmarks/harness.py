@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,11 @@ def git_commit() -> str:
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def measured_at() -> str:
+    """The checkout's commit and today's date (rows of one results file can come from different runs)."""
+    return f"commit {git_commit()}, {date.today().isoformat()}"
 
 
 def versions(*extra: str) -> dict[str, str | None]:

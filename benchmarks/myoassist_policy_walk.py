@@ -28,10 +28,9 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-from benchmarks.harness import RESULTS, ROOT, git_commit, header, make_parser, module_command, write_json
+from benchmarks.harness import RESULTS, ROOT, header, make_parser, measured_at, module_command, write_json
 
 RESULT_FILE = RESULTS / "myoassist_policy_walk.json"
 SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
@@ -131,11 +130,6 @@ def run_row(name: str, fixtures: Path, episodes: int) -> dict:
         "distance_max": max(distances),
         "wall_s_including_compile": wall,
     }
-
-
-def measured_at() -> str:
-    """The checkout's commit and today's date (rows of one results file can come from different runs)."""
-    return f"commit {git_commit()}, {date.today().isoformat()}"
 
 
 def myoassist_reference(fixtures: Path) -> dict:
