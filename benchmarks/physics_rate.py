@@ -82,7 +82,8 @@ def make_env(fixtures: Path, physics: tuple[int, str, int]):
     """(env, policy) of a row's physics (rate, integrator, solver iterations): the published session's policy
     and config with the row's overrides."""
     from mjx_myoassist.envs import make
-    from mjx_myoassist.evaluate import NO_TIME_LIMIT, load_trained, without_trajectory_termination
+    from mjx_myoassist.evaluator import NO_TIME_LIMIT, without_trajectory_termination
+    from mjx_myoassist.ppo.policy import load_trained
 
     trained = load_trained(fixtures / SESSION, overrides=overrides(fixtures, *physics))
     cfg = without_trajectory_termination(trained.config)

@@ -205,7 +205,7 @@ def contact_comparison(fixtures: Path, seed: int = 0) -> dict[str, Any]:
     from mjx_myoassist.config import load_config
     from mjx_myoassist.cpu.replay import replay_config, run_episode
     from mjx_myoassist.envs import make, terrain
-    from mjx_myoassist.evaluate import evaluation_config
+    from mjx_myoassist.evaluator import evaluation_config
     from mjx_myoassist.models.leg import build_leg_model
     from mjx_myoassist.ppo.policy import load_trained
 

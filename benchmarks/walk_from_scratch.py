@@ -35,7 +35,7 @@ from typing import Any
 
 from benchmarks.harness import FIXTURES, RESULTS, ROOT, header, write_json
 from mjx_myoassist.analysis import learning_curve
-from mjx_myoassist.evaluate import walk_summary
+from mjx_myoassist.evaluator import walk_summary
 
 PUBLISHED_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
 SAME_REFERENCE_LOG = "recorded/myoassist_training_policy_gait_reference.json"

@@ -30,7 +30,7 @@ import jax
 from tqdm import tqdm
 
 from mjx_myoassist.config import ConfigError, TrainSessionConfigBase
-from mjx_myoassist.evaluate import Evaluator, WalkTest, walk_score
+from mjx_myoassist.evaluator import Evaluator, WalkTest, walk_score
 from mjx_myoassist.interrupts import StopRequests, run_interruptible
 from mjx_myoassist.ppo import checkpoint, sb3_import
 from mjx_myoassist.ppo.train import PARAMS_FINITE, Trainer, TrainingDiverged, merge_metrics, nonfinite

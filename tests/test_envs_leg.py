@@ -275,7 +275,12 @@ def test_evaluation_reads_root_x_reference_and_sets_the_velocity_schedule(cpu_en
              "start": jnp.float32(0.5)}  # fmt: skip
     fixed = cpu_env.with_velocity_schedule(state, entry)
     v0 = float(velocity.target_velocity(jnp.float32(0.0), fixed.info["schedule"], cpu_env.dt))
-    assert float(fixed.obs[-1]) == pytest.approx(v0) and np.array_equal(fixed.obs[:-1], state.obs[:-1])
+    assert v0 == pytest.approx(1.25) and float(fixed.obs[-1]) == pytest.approx(v0)  # the middle of the range
+    start = int(state.info["ref_start"])
+    qvel = cpu_env.backend.view(fixed.data).qvel  # the start velocities follow the new first target (MyoAssist)
+    want = cpu_env.ref_dq[start] * v0 / cpu_env.ref_speed[start]
+    np.testing.assert_allclose(qvel[cpu_env.ref_dof_adr], want, rtol=1e-5)
+    np.testing.assert_array_equal(cpu_env.backend.view(fixed.data).qpos, cpu_env.backend.view(state.data).qpos)
     assert {k: float(fixed.info["schedule"][k]) for k in entry} == {k: float(v) for k, v in entry.items()}
     moved = cpu_step(fixed, jnp.zeros(cpu_env.action_size))
     assert float(moved.metrics["target_velocity"]) == pytest.approx(v0)

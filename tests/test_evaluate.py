@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from mjx_myoassist.config import load_config
-from mjx_myoassist.evaluate import Evaluator, evaluate_policy, main, walk_score, walk_summary
+from mjx_myoassist.evaluate import evaluate_policy, main
+from mjx_myoassist.evaluator import Evaluator, walk_score, walk_summary
 from mjx_myoassist.ppo import networks
 from mjx_myoassist.ppo.normalizer import RunningStats
 from tests.conftest import CONFIGS, ROOT, SMALL_POINTMASS, fixture_path
@@ -177,7 +178,8 @@ def test_walk_summary_counts_the_episodes_that_last():
 @pytest.mark.slow
 def test_walk_test_tells_the_published_policy_from_an_untrained_one(leg_session):
     """The published MyoAssist policy lasts the walk test (2 s, flat, 1.25 m/s); the untrained one falls."""
-    from mjx_myoassist.evaluate import WalkTest, load_trained
+    from mjx_myoassist.evaluator import WalkTest
+    from mjx_myoassist.ppo.policy import load_trained
 
     reference = ["--config.env_params.reference_data_path", str(fixture_path(SURROGATE)),
                  "--config.env_params.myoassist_root", str(fixture_path(f"{PUBLISHED}/session_config.json").parents[4]),

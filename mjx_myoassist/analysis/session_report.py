@@ -16,7 +16,7 @@ from mjx_myoassist.analysis.trajectory import export_keyframes
 from mjx_myoassist.analysis.video import use_ffmpeg, write_video
 from mjx_myoassist.cpu.replay import Trajectory, replay_config, run_episode
 from mjx_myoassist.envs import make, set_precision
-from mjx_myoassist.evaluate import without_trajectory_termination
+from mjx_myoassist.evaluator import without_trajectory_termination
 from mjx_myoassist.ppo.policy import load_trained
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".mov", ".mkv")

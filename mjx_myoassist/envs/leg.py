@@ -258,11 +258,18 @@ class LegImitationEnv(Env):
         return state.info["ref_start"] + state.info["step"]
 
     def with_velocity_schedule(self, state: State, schedule: dict[str, jax.Array]) -> State:
-        """The state with ``schedule`` fields replaced and its observation's target velocity (the last entry, in
-        MyoAssist's order) set to the new schedule's first target."""
+        """A freshly reset ``state`` as the reset makes it under ``schedule`` (its fields replaced), as MyoAssist's
+        evaluator sets the target before its reset: the reference joints start at velocities scaled to the new
+        first target, which the observation's last entry (MyoAssist's order) carries."""
         new = {**state.info["schedule"], **schedule}
         v0 = velocity.target_velocity(jnp.float32(0.0), new, self.dt)
-        return state.replace(info={**state.info, "schedule": new}, obs=state.obs.at[-1].set(v0))
+        start = state.info["ref_start"]
+        view = self.backend.view(state.data)
+        qvel = view.qvel.at[self.ref_dof_adr].set(self.ref_dq[start] * v0 / self.ref_speed[start])
+        data = self._at_pose(view.qpos, qvel)
+        info = {**state.info, "schedule": new, "target_velocity": v0}
+        metrics = {**state.metrics, "target_velocity": v0}
+        return state.replace(data=data, obs=self._obs(self.backend.view(data), v0), info=info, metrics=metrics)
 
     def _at_pose(self, qpos: jax.Array, qvel: jax.Array):
         """Physics state at the reference pose as MyoAssist starts it (activations zero)."""
