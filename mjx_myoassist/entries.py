@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.signal import butter, filtfilt
 
+from mjx_myoassist.analysis.realtime_plots import lowpass
 from mjx_myoassist.config import ConfigError, EvaluateParams
 from mjx_myoassist.envs import make, set_precision
 from mjx_myoassist.evaluator import Evaluator, evaluation_config
@@ -36,17 +36,8 @@ def speed_filter(entry: EvaluateParams) -> dict[str, Any]:
     """The low-pass filter of the entry's pelvis-speed plot (``realtime_plotting_info``), else MyoAssist's usual."""
     for plot in entry.realtime_plotting_info:
         if plot.get("name") == "pelvis_tx" and plot.get("property_type") == "qvel" and "filter" in plot:
-            chosen = {**DEFAULT_FILTER, **plot["filter"]}
-            if chosen["type"] != "butter":
-                raise ConfigError(f"realtime_plotting_info filter type '{chosen['type']}': only 'butter' exists.")
-            return chosen
+            return {**DEFAULT_FILTER, **plot["filter"]}
     return dict(DEFAULT_FILTER)
-
-
-def lowpass(signal: np.ndarray, settings: dict[str, Any]) -> np.ndarray:
-    """Butterworth low-pass run forward and backward (scipy ``filtfilt``), as MyoAssist's plots filter."""
-    b, a = butter(int(settings["order"]), float(settings["cutoff"]) / (0.5 * float(settings["fs"])), btype="low")
-    return filtfilt(b, a, signal)
 
 
 def tracking_error(time: np.ndarray, speed: np.ndarray, target: np.ndarray,

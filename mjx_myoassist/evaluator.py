@@ -30,6 +30,19 @@ from mjx_myoassist.ppo.normalizer import RunningStats
 SERIES = ("target_velocity", "speed")  # per-step metrics an entry's series keeps (speed: pelvis_tx qvel)
 
 
+def entry_schedule(entry: EvaluateParams) -> dict[str, jax.Array]:
+    """MyoAssist's evaluator: the entry's mode and range, phase 0, first target at the middle of the range
+    (an env's ``with_velocity_schedule`` applies it after the reset)."""
+    return {
+        "mode": jnp.int32(velocity.mode_index(entry.velocity_mode)),
+        "vmin": jnp.float32(entry.min_target_velocity),
+        "vmax": jnp.float32(entry.max_target_velocity),
+        "period": jnp.float32(entry.target_velocity_period),
+        "phase": jnp.float32(0.0),
+        "start": jnp.float32(0.5),
+    }
+
+
 class Evaluator:
     """Compiles one masked rollout and runs every evaluation entry through it."""
 
@@ -81,23 +94,12 @@ class Evaluator:
             totals["series"] = {"alive": out["length"], **{k: out[k] for k in SERIES if k in out}}
         return totals
 
-    def _override(self, entry: EvaluateParams) -> dict[str, jax.Array]:
-        """MyoAssist's evaluator: the entry's mode and range, phase 0, first target at the middle of the range."""
-        return {
-            "mode": jnp.int32(velocity.mode_index(entry.velocity_mode)),
-            "vmin": jnp.float32(entry.min_target_velocity),
-            "vmax": jnp.float32(entry.max_target_velocity),
-            "period": jnp.float32(entry.target_velocity_period),
-            "phase": jnp.float32(0.0),
-            "start": jnp.float32(0.5),
-        }
-
     def run(self, params: Any, stats: RunningStats, seed: int = 0) -> list[dict[str, float]]:
         """Summary per entry: return, episode_length, falls (fraction), mean speed/target, reward terms."""
         results = []
         for i, entry in enumerate(self.entries):
             totals = self._rollout(
-                params, stats, jax.random.PRNGKey(seed + i), self._override(entry), entry.num_envs, entry.num_timesteps
+                params, stats, jax.random.PRNGKey(seed + i), entry_schedule(entry), entry.num_envs, entry.num_timesteps
             )
             row = summarize(_first(jax.device_get(totals), entry.num_envs))
             row.update(
@@ -109,11 +111,11 @@ class Evaluator:
     def entry_episodes(
         self, params: Any, stats: RunningStats, index: int, seed: int = 0
     ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-        """Entry ``index`` as MyoAssist's evaluator runs it (:meth:`_override`): one row per env (see
+        """Entry ``index`` as MyoAssist's evaluator runs it (:func:`entry_schedule`): one row per env (see
         :func:`episode_rows`) and the per-step series ([envs, steps]: ``alive`` and ``SERIES``)."""
         entry = self.entries[index]
         totals = jax.device_get(self._series_rollout(
-            params, stats, jax.random.PRNGKey(seed + index), self._override(entry), entry.num_envs, entry.num_timesteps
+            params, stats, jax.random.PRNGKey(seed + index), entry_schedule(entry), entry.num_envs, entry.num_timesteps
         ))  # fmt: skip
         series = {k: np.asarray(v, np.float64).T[: entry.num_envs, : entry.num_timesteps]
                   for k, v in totals.pop("series").items()}  # fmt: skip

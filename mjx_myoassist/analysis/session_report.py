@@ -11,12 +11,13 @@ from pathlib import Path
 
 from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.analysis.headless import check_output_folder, find_ffmpeg
+from mjx_myoassist.analysis.realtime_plots import plot_realtime_info
 from mjx_myoassist.analysis.report import analyze
 from mjx_myoassist.analysis.trajectory import export_keyframes
 from mjx_myoassist.analysis.video import use_ffmpeg, write_video
 from mjx_myoassist.cpu.replay import Trajectory, replay_config, run_episode
 from mjx_myoassist.envs import make, set_precision
-from mjx_myoassist.evaluator import without_trajectory_termination
+from mjx_myoassist.evaluator import entry_schedule, without_trajectory_termination
 from mjx_myoassist.ppo.policy import load_trained
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".mov", ".mkv")
@@ -64,13 +65,14 @@ def render_session(
     steps = steps or (entry.num_timesteps if entry else 300)
     set_precision(config)
     env = make(replay_config(config, steps))
-    traj = run_episode(env, trained.policy(), seed, steps)
+    traj = run_episode(env, trained.policy(), seed, steps, entry_schedule(entry) if entry else None)
     with _removed_on_failure([out_dir, video_path]):
         if video_path is not None:
             write_video(traj, video_path, width=width, height=height, cam_type=entry.cam_type if entry else "follow",
                         cam_distance=entry.cam_distance if entry else 2.5,
                         visualize_activation=entry.visualize_activation if entry else True)  # fmt: skip
         report = _analysis(trained.session, traj, out_dir, entry, compare_myoassist)
+        report["files"] += _realtime_plots(config, trained, traj, seed, out_dir)
         keyframes = None
         if export_trajectory:
             model_id = getattr(env, "model_id", None) or config.env_params.model_id
@@ -107,6 +109,24 @@ def _removed_on_failure(paths: Sequence[Path | None]):
             elif p.exists():
                 p.unlink()
         raise
+
+
+def _realtime_plots(config, trained, traj: Trajectory, seed: int, out_dir: Path) -> list[str]:
+    """Each entry's ``realtime_plotting_info`` figure: entry 0 from the replayed episode, any other from an episode
+    of its own (its schedule and num_timesteps)."""
+    files = []
+    for i, entry in enumerate(config.evaluate_param_list):
+        if not entry.realtime_plotting_info:
+            continue
+        if i:
+            env = make(replay_config(config, entry.num_timesteps))
+            episode = run_episode(env, trained.policy(), seed, entry.num_timesteps, entry_schedule(entry))
+        else:
+            episode = traj
+        files.append(
+            plot_realtime_info(episode, entry.realtime_plotting_info, out_dir / f"realtime_plots_entry{i}.png").name
+        )
+    return files
 
 
 def _analysis(session: Path, traj: Trajectory, out_dir: Path, entry, compare_myoassist) -> dict:

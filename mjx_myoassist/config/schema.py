@@ -331,7 +331,9 @@ class EvaluateParams:
         [],
         "MyoAssist's plots of this entry, one dict each: category and name (e.g. joint_data, pelvis_tx), "
         "property_type (qpos or qvel), y_lim, optional y_scale, plot_duration_type ('total' or a gait cycle) and "
-        "filter {type, order, cutoff, fs}. Accepted and kept with the config; not drawn yet.",
+        "filter {type, order, cutoff, fs}. render.py draws them into analyze_results/realtime_plots_entry<i>.png "
+        "(mjx_myoassist/analysis/realtime_plots.py); the pelvis-speed plot's filter is the tracking filter of "
+        "evaluate --entries.",
     )
     num_envs: int = _doc(16, "Environments evaluated at once for this entry.", check=AT_LEAST_ONE)
 

@@ -61,11 +61,14 @@ def replay_config(config: TrainSessionConfigBase, max_steps: int | None = None) 
     return dataclasses.replace(config, env_params=env, ppo_params=dataclasses.replace(config.ppo_params, batch_size=1))
 
 
-def run_episode(env: Env, policy: Callable, seed: int, max_steps: int) -> Trajectory:
-    """Steps one env with ``policy`` until it ends or ``max_steps``; records everything."""
+def run_episode(env: Env, policy: Callable, seed: int, max_steps: int, schedule: dict | None = None) -> Trajectory:
+    """Steps one env with ``policy`` until it ends or ``max_steps``; records everything.  ``schedule``: a
+    target-speed schedule set after the reset (an evaluation entry's, ``evaluator.entry_schedule``)."""
     reset, step = jax.jit(env.reset), jax.jit(env.step)
     act_fn = jax.jit(policy)
     state = reset(jax.random.PRNGKey(seed))
+    if schedule:
+        state = jax.jit(env.with_velocity_schedule)(state, schedule)
     states, ctrls, rewards, metrics = [state], [], [], []
     for _ in range(max_steps):
         action = act_fn(state.obs)
