@@ -1,6 +1,6 @@
 """Renders benchmarks/README.md from benchmarks/results/*.json as plain tables: every number comes from a
 results file; the short notes of each section are fixed text, written once in readme_speed.py,
-readme_myoassist.py and readme_walk.py (table helpers: readme_tables.py).
+readme_myoassist.py, readme_rough.py and readme_walk.py (table helpers: readme_tables.py).
 
 Usage (from the repository root): ``python -m benchmarks.readme`` writes the README, ``--check`` exits 1
 when the README differs from what the results render, ``--results DIR --out FILE`` renders other results.
@@ -17,6 +17,7 @@ from pathlib import Path
 from benchmarks import readme_myoassist as myo
 from benchmarks import readme_speed as speed
 from benchmarks.harness import RESULTS
+from benchmarks.readme_rough import rough_terrain_section
 from benchmarks.readme_tables import Json, table
 from benchmarks.readme_walk import walk_from_scratch_section
 
@@ -42,6 +43,9 @@ COMMANDS = [  # (command, what it measures, results file)
     ("`python -m benchmarks.myoassist_policy_walk`",
      "MyoAssist's published tutorial policy on this project's physics, per backend/contact/precision",
      "`myoassist_policy_walk.json`"),
+    ("`python -m benchmarks.rough_terrain [--rows ...] [--episodes 10] [--contacts]`",
+     "MyoAssist's rough-terrain policy on MyoAssist's field per backend and contact model, and the contact "
+     "models' loads and clearance at the same states", "`rough_terrain.json`"),
     ("`python -m benchmarks.physics_rate [--rows ...] [--episodes 5]`",
      "that policy at lower physics rates and other integrators", "`physics_rate.json`"),
     ("`python -m benchmarks.physics_rate_cost`", "env control steps/s at 1200 Hz and 600 Hz physics",
@@ -63,6 +67,7 @@ SECTIONS: list[tuple[str, Callable[[Json], str]]] = [
     ("train_throughput_cpu", lambda d: speed.train_throughput_section(d, "CPU")),
     ("train_vs_sb3", speed.sb3_section),
     ("myoassist_policy_walk", myo.policy_walk_section),
+    ("rough_terrain", rough_terrain_section),
     ("physics_rate", myo.physics_rate_section),
     ("physics_rate_backend_cost", myo.physics_rate_cost_section),
     ("myoassist_models_parity", myo.models_parity_section),

@@ -17,8 +17,8 @@ mesh is replaced by small spheres on its sole contour:
   With ``edges`` (used on a height field) every model gets two rows of the whole sole contour,
   at the sole's medial and lateral edges: on ground whose height varies across the foot's
   width a mesh touches at its edges, which one middle row misses (on MyoAssist's rough field
-  the rough policy falls 23 of 30 times with one row, 1 with edge rows, 4 with the meshes;
-  docs/models.md).
+  the rough policy falls 6 of 10 times with one row, 1 with edge rows, 3 with the meshes;
+  docs/models.md, Rough terrain).
 * A sphere of radius ``RADIUS + margin`` whose bottom sits ``margin`` below the hull vertex
   reproduces MuJoCo's contact margin with margin 0 (MJX supports no margin on meshes).
 """
