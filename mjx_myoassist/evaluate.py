@@ -83,13 +83,24 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     return cli.parse(parser, argv)
 
 
+POSE_COLUMNS = {  # pose metric -> (column, format of (mean, final))
+    "torso_height": ("height(m) mean/final", "{:.3f}/{:.3f}"),
+    "upright_angle": ("upright(deg) final", "{1:.1f}"),
+    "feet_contact": ("feet final", "{1:.0f}"),
+}
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """A short text table of :func:`episode_rows`."""
+    """A short text table of :func:`episode_rows` (with the env's pose metrics where it has them)."""
     walked = "distance" in rows[0]
-    lines = ["episode  steps  seconds  end              return" + ("  distance(m)  speed(m/s)" if walked else "")]
+    pose = [k for k in POSE_COLUMNS if f"{k}_final" in rows[0]]
+    header = "episode  steps  seconds  end              return" + ("  distance(m)  speed(m/s)" if walked else "")
+    lines = [header + "".join(f"  {POSE_COLUMNS[k][0]:>20}" for k in pose)]
     for r in rows:
         line = f"{r['episode']:>7}  {r['steps']:>5}  {r['seconds']:>7.2f}  {r['end']:<15}  {r['return']:>6.2f}"
-        lines.append(line + (f"  {r['distance']:>11.2f}  {r['mean_speed']:>10.3f}" if walked else ""))
+        line += f"  {r['distance']:>11.2f}  {r['mean_speed']:>10.3f}" if walked else ""
+        line += "".join(f"  {POSE_COLUMNS[k][1].format(r[f'{k}_mean'], r[f'{k}_final']):>20}" for k in pose)
+        lines.append(line)
     return "\n".join(lines)
 
 

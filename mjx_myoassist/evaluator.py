@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -73,9 +74,10 @@ class Evaluator:
             state = jax.vmap(self.env.with_velocity_schedule, (0, None))(state, schedule_override)
         in_batch = jnp.arange(self.num_envs) < num_envs
         start_x = self._root_x(state)
+        pose = self.env.pose_metrics
 
         def one(carry, t):
-            state, alive, end_x = carry
+            state, alive, end_x, final = carry
             nxt = keep_dtypes(jax.vmap(self.env.step)(state, jax.vmap(policy)(state.obs)), state)
             counted = alive & (t < num_steps)
             live = counted.astype(jnp.float32)
@@ -86,10 +88,13 @@ class Evaluator:
                 **{k: v * live for k, v in nxt.metrics.items()},
             }
             end_x = jnp.where(counted, self._root_x(nxt), end_x).astype(end_x.dtype)
-            return (nxt, alive & ~nxt.done, end_x), out
+            final = {k: jnp.where(counted, nxt.metrics[k], final[k]).astype(final[k].dtype) for k in pose}
+            return (nxt, alive & ~nxt.done, end_x, final), out
 
-        (_, _, end_x), out = jax.lax.scan(one, (state, in_batch, start_x), jnp.arange(self.num_steps))
+        first = {k: state.metrics[k] for k in pose}
+        (_, _, end_x, final), out = jax.lax.scan(one, (state, in_batch, start_x, first), jnp.arange(self.num_steps))
         totals = {**jax.tree.map(lambda x: jnp.sum(x, axis=0), out), "start_x": start_x, "end_x": end_x}
+        totals.update({f"final/{k}": v for k, v in final.items()})
         if series:
             totals["series"] = {"alive": out["length"], **{k: out[k] for k in SERIES if k in out}}
         return totals
@@ -119,7 +124,9 @@ class Evaluator:
         ))  # fmt: skip
         series = {k: np.asarray(v, np.float64).T[: entry.num_envs, : entry.num_timesteps]
                   for k, v in totals.pop("series").items()}  # fmt: skip
-        rows = episode_rows(_first(totals, entry.num_envs), self.env.dt, entry.num_timesteps, self.has_root_x)
+        rows = episode_rows(
+            _first(totals, entry.num_envs), self.env.dt, entry.num_timesteps, self.has_root_x, self.env.pose_metrics
+        )
         return rows, series
 
     def episodes(self, params: Any, stats: RunningStats, seed: int = 0) -> list[dict[str, Any]]:
@@ -127,7 +134,7 @@ class Evaluator:
         entry = self.entries[0]
         totals = self._rollout(params, stats, jax.random.PRNGKey(seed), {}, entry.num_envs, entry.num_timesteps)
         rows = _first(jax.device_get(totals), entry.num_envs)
-        return episode_rows(rows, self.env.dt, entry.num_timesteps, self.has_root_x)
+        return episode_rows(rows, self.env.dt, entry.num_timesteps, self.has_root_x, self.env.pose_metrics)
 
 
 def _first(totals: dict[str, Any], n: int) -> dict[str, np.ndarray]:
@@ -144,6 +151,8 @@ def summarize(totals: dict[str, np.ndarray]) -> dict[str, float]:
         "falls": float(totals["terminated"].mean()),
     }
     for key in totals.keys() - {"return", "length", "terminated", "start_x", "end_x"}:
+        if key.startswith("final/"):
+            continue
         row[key] = float((totals[key] / lengths).mean())
     return row
 
@@ -158,10 +167,12 @@ def _end(totals: dict[str, np.ndarray], i: int, limit: int) -> str:
     return "time_limit" if totals["length"][i] >= limit else "truncated"
 
 
-def episode_rows(totals: dict[str, np.ndarray], dt: float, limit: int, has_root_x: bool) -> list[dict[str, Any]]:
+def episode_rows(totals: dict[str, np.ndarray], dt: float, limit: int, has_root_x: bool,
+                 pose: Sequence[str] = ()) -> list[dict[str, Any]]:  # fmt: skip
     """Per episode: control steps, seconds, terminated (fall, fault, off trajectory) or truncated (time
-    limit of ``limit`` steps, end of reference), why it ended, return, and, when the env has a root x, the
-    distance walked (root x at the end minus at the start, m) and mean speed (m/s)."""
+    limit of ``limit`` steps, end of reference), why it ended, return, when the env has a root x the
+    distance walked (root x at the end minus at the start, m) and mean speed (m/s), and for each of the
+    env's ``pose`` metrics its episode mean and last value (``<metric>_mean``, ``<metric>_final``)."""
     rows = []
     for i in range(len(totals["length"])):
         steps = int(totals["length"][i])
@@ -178,6 +189,9 @@ def episode_rows(totals: dict[str, np.ndarray], dt: float, limit: int, has_root_
         if has_root_x:
             row["distance"] = float(totals["end_x"][i] - totals["start_x"][i])
             row["mean_speed"] = row["distance"] / row["seconds"]
+        for key in pose:  # the env's pose metrics: mean over the episode and the value at its last step
+            row[f"{key}_mean"] = float(totals[key][i] / max(steps, 1))
+            row[f"{key}_final"] = float(totals[f"final/{key}"][i])
         if "target_velocity" in totals:
             row["mean_target_velocity"] = float(totals["target_velocity"][i] / steps)
         rows.append(row)

@@ -30,6 +30,21 @@ def test_terms_on_hand_made_poses():
     assert humanoid.forward_velocity_term(jnp.float32(1.0), 1.0) == pytest.approx(1.0)
 
 
+def test_pose_measures_on_hand_made_poses():
+    assert humanoid.upright_angle(body_pos()) == pytest.approx(0.0, abs=0.2)  # float32 arccos near 1
+    lying = body_pos(head_z=0.86, pelvis_z=0.86).at[humanoid.HEAD, 0].set(0.6)
+    assert humanoid.upright_angle(lying) == pytest.approx(90.0, abs=0.1)
+    assert humanoid.feet_in_contact(body_pos()) == 2
+    assert humanoid.feet_in_contact(body_pos().at[humanoid.FOOT_L, 2].set(0.2)) == 1
+
+
+def test_reset_stands_on_both_feet():
+    env = make(load_config(CONFIGS / "humanoid_stand.json"))
+    state = jax.jit(env.reset)(jax.random.PRNGKey(0))
+    assert state.metrics["torso_height"] == pytest.approx(1.282, abs=0.02)
+    assert state.metrics["feet_contact"] == 2 and state.metrics["upright_angle"] < 5.0
+
+
 def test_reward_functions_by_key():
     assert set(humanoid.REWARD_FUNCTIONS) == {"stand", "kneel", "walk"}
     assert "forward" in humanoid.REWARD_FUNCTIONS["walk"]["weights"]

@@ -133,6 +133,22 @@ def test_pointmass_session_evaluates_without_distance(tmp_path):
     assert "distance" not in rows[0] and "mean_speed" not in rows[0]
 
 
+def test_humanoid_rows_report_the_pose_and_why_the_episode_ended(tmp_path):
+    from mjx_myoassist.evaluate import format_table
+    from mjx_myoassist.session import Session
+
+    small = ["--config.env_params.num_envs", "4", "--config.ppo_params.n_steps", "4", "--config.ppo_params.batch_size",
+             "16", "--config.env_params.physics_backend", "cpu"]  # fmt: skip
+    session = Session.new(load_config(CONFIGS / "humanoid_stand.json", small), results_dir=tmp_path)
+    session.save_checkpoint()
+    rows = evaluate_policy(session.dir, episodes=2, seconds=3.0)
+    for r in rows:  # an untrained policy falls within 3 s: the torso drops below stand's 0.8 m
+        assert r["end"] == "fell" and r["terminated"] and r["torso_height_final"] < 0.8
+        assert 0.8 < r["torso_height_mean"] < 1.3 and r["upright_angle_final"] > 0.0
+        assert r["feet_contact_final"] in (0.0, 1.0, 2.0)
+    assert "height(m) mean/final" in format_table(rows)
+
+
 def test_missing_path_is_explained(tmp_path, capsys):
     assert main([str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err

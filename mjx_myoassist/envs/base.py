@@ -39,6 +39,7 @@ class Env:
     """Base class: pure ``reset(rng)`` and ``step(state, action)``; holds only static data.
 
     Besides reset/step, what evaluation, replay and rendering read: ``root_x`` (walked distance),
+    ``pose_metrics`` (metrics reported per evaluated episode, e.g. the humanoid's torso height),
     ``with_velocity_schedule`` (an evaluation entry's target speed) and ``reference`` (the gait
     imitated, if any).
     """
@@ -48,6 +49,7 @@ class Env:
     backend: PhysicsBackend
     reference: ReferenceGait | None = None  # the reference gait the env imitates (None: it imitates none)
     root_x_qpos: int | None = None  # qpos index of the root's x, where a walked distance is measured (None: none)
+    pose_metrics: tuple[str, ...] = ()  # metrics evaluation reports per episode as a mean and a last value
 
     def reset(self, rng: jax.Array) -> State:
         raise NotImplementedError

@@ -19,6 +19,7 @@ from mjx_myoassist.models import load_model
 TRACKED = ("torso", "head", "pelvis", "foot_right", "foot_left")
 TORSO, HEAD, PELVIS, FOOT_R, FOOT_L = range(len(TRACKED))
 KNEEL_HEIGHT = 0.75  # torso height (m) of a stable kneel
+FOOT_CONTACT_Z = 0.04  # m: a foot whose body (its capsules' axis, radius 0.027 m) is this low touches the floor
 
 
 def height_term(z: jax.Array, target: float, width: float = 0.1) -> jax.Array:
@@ -30,6 +31,17 @@ def upright_term(body_pos: jax.Array) -> jax.Array:
     """Cosine between head-over-pelvis and vertical, clipped at 0."""
     axis = body_pos[HEAD] - body_pos[PELVIS]
     return jnp.clip(axis[2] / (jnp.linalg.norm(axis) + 1e-6), 0.0, 1.0)
+
+
+def upright_angle(body_pos: jax.Array) -> jax.Array:
+    """Angle (deg) between head-over-pelvis and vertical."""
+    axis = body_pos[HEAD] - body_pos[PELVIS]
+    return jnp.degrees(jnp.arccos(jnp.clip(axis[2] / (jnp.linalg.norm(axis) + 1e-6), -1.0, 1.0)))
+
+
+def feet_in_contact(body_pos: jax.Array) -> jax.Array:
+    """How many feet (0-2) rest on the floor: foot bodies below FOOT_CONTACT_Z."""
+    return jnp.sum(body_pos[jnp.array([FOOT_R, FOOT_L]), 2] < FOOT_CONTACT_Z).astype(jnp.float32)
 
 
 def balance_term(body_pos: jax.Array) -> jax.Array:
@@ -60,6 +72,8 @@ REWARD_FUNCTIONS: dict[str, dict] = {
 
 
 class HumanoidEnv(Env):
+    pose_metrics = ("torso_height", "upright_angle", "feet_contact")
+
     def __init__(self, config: HumanoidTrainSessionConfig):
         p = config.env_params
         if p.reward_function not in REWARD_FUNCTIONS:
@@ -90,9 +104,14 @@ class HumanoidEnv(Env):
         view = self.backend.view(data)
         zero = jnp.float32(0.0)
         metrics = {f"reward/{k}": zero for k in self.spec["weights"]}
-        metrics.update(numerical_fault=zero, torso_height=view.body_pos[TORSO, 2])
+        metrics.update(numerical_fault=zero, fell=zero, **self._pose(view))
         info = {"rng": k_next, "step": jnp.int32(0)}
         return State(data, self._obs(view), zero, jnp.bool_(False), jnp.bool_(False), metrics, info)
+
+    @staticmethod
+    def _pose(view: PhysicsView) -> dict[str, jax.Array]:
+        return {"torso_height": view.body_pos[TORSO, 2], "upright_angle": upright_angle(view.body_pos),
+                "feet_contact": feet_in_contact(view.body_pos)}  # fmt: skip
 
     @staticmethod
     def _obs(view: PhysicsView) -> jax.Array:
@@ -113,9 +132,9 @@ class HumanoidEnv(Env):
         data, view, finite = physics_step(self.backend, state.data, ctrl)
         weighted = {k: self.spec["weights"][k] * v for k, v in self._terms(view, ctrl).items()}
         step = state.info["step"] + 1
+        fell = view.body_pos[TORSO, 2] < self.spec["min_height"]
         return finish_step(
             state, data, finite, obs=self._obs(view), reward=sum(weighted.values()), terms=weighted,
-            terminated=view.body_pos[TORSO, 2] < self.spec["min_height"],
-            truncated=step >= self.params.custom_max_episode_steps,
-            metrics={"torso_height": view.body_pos[TORSO, 2]}, info={**state.info, "step": step},
+            terminated=fell, truncated=step >= self.params.custom_max_episode_steps,
+            metrics={"fell": fell.astype(jnp.float32), **self._pose(view)}, info={**state.info, "step": step},
         )  # fmt: skip
