@@ -21,6 +21,7 @@ ROWS = {
     "mjx_ready_cpu_middle_row": "MJX-ready edits with one middle sphere row, cpu backend",
     "mjx_ready_mjx_f32_via_armature": "MJX-ready edits (edge rows), MJX float32, `via_point_armature: 0.01`",
     "mjx_ready_warp_f32": "MJX-ready edits (edge rows), MuJoCo Warp float32 (Warp's CPU device here)",
+    "mjx_ready_warp_f32_via_armature": "MJX-ready edits (edge rows), MuJoCo Warp float32, `via_point_armature: 0.01`",
     "rough_policy_flat_cpu": "rough policy on flat ground, MJX-ready edits, cpu backend",
     "tutorial_policy_rough_cpu": "flat tutorial policy on the rough field, MJX-ready edits, cpu backend",
 }

@@ -12,7 +12,7 @@ Rows (each in its own process):
   rows at the soles' edges), cpu backend;
 * ``mjx_ready_cpu_middle_row``: the same with one middle sphere row (the flat-ground layout);
 * ``mjx_ready_mjx_f32_via_armature``: MJX, float32, ``via_point_armature`` 0.01;
-* ``mjx_ready_warp_f32``: MuJoCo Warp, float32 (slow on a CPU);
+* ``mjx_ready_warp_f32``: MuJoCo Warp, float32 (slow on a CPU); ``..._via_armature``: with armature 0.01;
 * ``rough_policy_flat_cpu``: the rough policy on flat ground (MyoAssist: no falls, 16.57-16.80 m);
 * ``tutorial_policy_rough_cpu``: the flat tutorial policy on the rough field (MyoAssist: 5 falls of 5).
 
@@ -48,6 +48,7 @@ ROWS: dict[str, dict[str, Any]] = {
     "mjx_ready_cpu_middle_row": {"backend": "cpu", "edits": True, "foot_contact_rows": "middle"},
     "mjx_ready_mjx_f32_via_armature": {"backend": "mjx", "edits": True, "via_point_armature": 0.01},
     "mjx_ready_warp_f32": {"backend": "warp", "edits": True},
+    "mjx_ready_warp_f32_via_armature": {"backend": "warp", "edits": True, "via_point_armature": 0.01},
     "rough_policy_flat_cpu": {"backend": "cpu", "edits": True, "terrain": "flat"},
     "tutorial_policy_rough_cpu": {"backend": "cpu", "edits": True, "policy": "tutorial"},
 }
