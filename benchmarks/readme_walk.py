@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from benchmarks.readme_tables import DASH, Json, f1, f2, f3, n0, opt, run_table, section, settings_table, table
+from benchmarks.readme_tables import (
+    DASH,
+    Json,
+    f1,
+    f2,
+    f3,
+    mean_cell,
+    n0,
+    opt,
+    run_table,
+    section,
+    settings_table,
+    table,
+)
 
 NOTE = (
     "A plain training session of the many-envs preset from random weights, read by "
@@ -29,8 +42,22 @@ def walk_from_scratch_section(d: Json) -> str:
         ("walking policy", f"`{d['policy_path']}`" if d.get("policy_path") else None),
     ])  # fmt: skip
     return section("From scratch to walking: the many-envs preset", NOTE, run_table(d), settings, cost_table(d),
-                   curve_table(d["curves"]), walk_tests_table(d["walk_tests"]),
-                   checks_table(d.get("command_line_checks")))  # fmt: skip
+                   throughput_table(d.get("throughput_vs_myoassist_setup")), curve_table(d["curves"]),
+                   walk_tests_table(d["walk_tests"]), checks_table(d.get("command_line_checks")))  # fmt: skip
+
+
+def throughput_table(t: Json | None) -> str:
+    """Our trainer on the recipe vs MyoAssist's own setup, measured in one run on one machine."""
+    if not t:
+        return ""
+    header = ["training env steps/s, one run (`python -m benchmarks.train_vs_sb3 --task walk`)", "value"]
+    rows = [["ours: the recipe (1024 envs, 600 Hz, MJX-ready contacts), mean (min-max)",
+             mean_cell(t["ours_env_steps_per_s"])],
+            ["MyoAssist's setup (SB3 + SubprocVecEnv, 1200 Hz, its contacts), mean (min-max)",
+             mean_cell(t["myoassist_setup_env_steps_per_s"])],
+            ["ratio of the means", f2(t["ratio_mean_steps_per_s"])],
+            ["machine", f"{t['cpu_model']}, {t['cpu_count']} cores; {t['date']}, commit {t['commit']}"]]  # fmt: skip
+    return table(header, rows)
 
 
 def cost_table(d: Json) -> str:

@@ -20,7 +20,12 @@ mean, min and max over seeds: env steps/s and, with a threshold, the seconds unt
 
 Needs ``pip install -e ".[bench]"`` (stable-baselines3, gymnasium, torch).
 
-Usage: ``python -m benchmarks.train_vs_sb3 [--task stand|leg|both] [--budget 180] [--seeds 0 1 2]
+Task ``walk`` sets the two sides up differently, on purpose: ours is the many-envs preset that learned to walk
+from scratch (``benchmarks/walk_from_scratch.py``: 1024 envs, 600 Hz, MJX-ready contacts) on MyoAssist's
+TUTORIAL model, SB3 is MyoAssist's own setup of that task (one env process per core, 16,384 steps per update
+as MyoAssist's 32 x 512, 1200 Hz, MyoAssist's original contacts and solver, raw observations).
+
+Usage: ``python -m benchmarks.train_vs_sb3 [--task stand|leg|walk|both] [--budget 180] [--seeds 0 1 2]
 [--normalize-observation task|true|false] [--out F]``.
 """
 
@@ -35,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import RESULTS, header, make_parser, spread, write_json
+from benchmarks.harness import FIXTURES, RESULTS, header, make_parser, spread, write_json
 
 # What SB3's MlpPolicy does (the humanoid preset has it already): a linear action mean, orthogonal init with gain
 # sqrt(2) on hidden layers, 0.01 on the action output, 1 on the value output; Adam's eps is passed to SB3.
@@ -58,22 +63,36 @@ TASKS = {
         "threshold": None,
         "normalize_observation": False,  # MyoAssist trains on raw observations
     },
+    "walk": {  # the from-scratch walking recipe vs MyoAssist's own training of the same task (MyoAssist's physics)
+        "config": "imitation_tutorial_22_partial_obs_many_envs",
+        "overrides": ["--config.env_params.physics_backend", "cpu",
+                      "--config.env_params.myoassist_root", str(FIXTURES / "myoassist")],
+        "sb3_overrides": ["--config.env_params.num_envs", str(os.cpu_count() or 1),
+                          "--config.ppo_params.n_steps", str(16384 // (os.cpu_count() or 1)),
+                          "--config.env_params.physics_sim_framerate", "1200",
+                          "--config.env_params.mjx_ready_edits", "false", *SB3_HEAD],
+        "threshold": None,
+        "normalize_observation": False,
+    },
 }  # fmt: skip
 POLICY_MATCHING = (
     "ours: actor_output_activation none, weight_init scaled (SB3_HEAD); SB3: MlpPolicy, ortho_init, "
     "Adam eps = ppo_params.adam_eps; leg: one SB3 MLP (pi = human_actor, vf = common_critic sizes)"
 )
+DEFAULT_OUT, WALK_OUT = RESULTS / "train_vs_sb3.json", RESULTS / "train_vs_sb3_walk.json"
 STATISTIC = "mean return of the episodes ended in the latest whole updates holding >= window episodes"
 
 
-def task_overrides(task: str, normalize: bool) -> list[str]:
-    return [*TASKS[task]["overrides"], "--config.ppo_params.normalize_observation", str(normalize).lower()]
+def task_overrides(task: str, normalize: bool, side: str = "ours") -> list[str]:
+    """The task's overrides; the SB3 side adds its own where the task has them (``walk``: MyoAssist's setup)."""
+    extra = TASKS[task].get("sb3_overrides", []) if side == "sb3" else []
+    return [*TASKS[task]["overrides"], *extra, "--config.ppo_params.normalize_observation", str(normalize).lower()]
 
 
-def load(task: str, normalize: bool):
+def load(task: str, normalize: bool, side: str = "ours"):
     from mjx_myoassist.config import load_config
 
-    return load_config(TASKS[task]["config"], task_overrides(task, normalize))
+    return load_config(TASKS[task]["config"], task_overrides(task, normalize, side))
 
 
 def windowed_return(history: Sequence[tuple[float, int]], window: int) -> float:
@@ -140,7 +159,7 @@ def make_gym_env(task: str, normalize: bool, seed: int):
 
         class JaxEnvGym(gym.Env):
             def __init__(self):
-                self.env = make(load(task, normalize))
+                self.env = make(load(task, normalize, "sb3"))
                 n_obs, n_act = self.env.observation_size, self.env.action_size
                 self.observation_space = gym.spaces.Box(-np.inf, np.inf, (n_obs,), np.float32)
                 self.action_space = gym.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
@@ -187,7 +206,7 @@ def run_sb3_seed(task: str, normalize: bool, seed: int, budget: float, window: i
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import SubprocVecEnv, VecMonitor, VecNormalize
 
-    config = load(task, normalize)
+    config = load(task, normalize, "sb3")
     hp = config.ppo_params
     torch.set_num_threads(1)
     t0 = time.perf_counter()
@@ -276,8 +295,10 @@ def run_task(task: str, normalize: bool, seeds: Sequence[int], budget: float, wi
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = make_parser(__doc__, out=RESULTS / "train_vs_sb3.json")
-    parser.add_argument("--task", choices=["stand", "leg", "both"], default="both")
+    parser = make_parser(__doc__, out=DEFAULT_OUT)
+    parser.add_argument("--task", choices=["stand", "leg", "walk", "both"], default="both",
+                        help="both = stand and leg; walk = the many-envs walking recipe (ours) vs MyoAssist's "
+                             "own setup (module doc), written to train_vs_sb3_walk.json")  # fmt: skip
     parser.add_argument("--budget", type=float, default=180.0, help="wall-clock seconds of training per seed and side")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--window", type=int, default=20, help="episodes in the return statistic (both sides)")
@@ -290,6 +311,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.task == "walk" and args.out == DEFAULT_OUT:
+        args.out = WALK_OUT
     try:
         import stable_baselines3  # noqa: F401
     except ImportError:
@@ -305,6 +328,7 @@ def main(argv=None) -> int:
         task: {
             "config": TASKS[task]["config"],
             "overrides": task_overrides(task, norm[task]),
+            "sb3_overrides": task_overrides(task, norm[task], "sb3"),
             "threshold": TASKS[task]["threshold"],
             "normalize_observation": norm[task],
             "sb3_observation_wrapper": "VecNormalize(norm_obs=True, norm_reward=False)" if norm[task] else None,

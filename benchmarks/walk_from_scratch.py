@@ -135,6 +135,20 @@ def check_policy(fixtures: Path) -> dict[str, Any]:
     return out
 
 
+def throughput_vs_myoassist() -> dict[str, Any] | None:
+    """Our trainer on the recipe vs MyoAssist's own setup of the task, one run on one machine
+    (``python -m benchmarks.train_vs_sb3 --task walk``), when it has been measured."""
+    path = RESULTS / "train_vs_sb3_walk.json"
+    if not path.is_file():
+        return None
+    d = json.loads(path.read_text())
+    walk = d["results"]["walk"]
+    return {"source": "benchmarks/results/train_vs_sb3_walk.json", "date": d.get("date"), "commit": d.get("commit"),
+            "cpu_model": d.get("machine", {}).get("cpu_model"), "cpu_count": d.get("machine", {}).get("cpu_count"),
+            "ours_env_steps_per_s": walk["ours"]["steps_per_s"], "myoassist_setup_env_steps_per_s":
+            walk["sb3"]["steps_per_s"], "ratio_mean_steps_per_s": walk["ratio_mean_steps_per_s"]}  # fmt: skip
+
+
 def main() -> None:
     args = parse_args()
     session = args.session.expanduser()
@@ -171,6 +185,7 @@ def main() -> None:
         "wall_s_to_walk": passed["wall_s"] if passed else None,
         "wall_s_with_compile_to_walk": passed["wall_s"] + compile_at(log, passed["step"]) if passed else None,
         "myoassist_published": MYOASSIST_PUBLISHED,
+        "throughput_vs_myoassist_setup": throughput_vs_myoassist(),
         "walk_tests": tests,
         "curves": {name: c.to_json() for name, c in curve.items()},
         "policy_path": None,
