@@ -43,9 +43,9 @@ COMMANDS = [  # (command, what it measures, results file)
     ("`python -m benchmarks.myoassist_policy_walk`",
      "MyoAssist's published tutorial policy on this project's physics, per backend/contact/precision",
      "`myoassist_policy_walk.json`"),
-    ("`python -m benchmarks.rough_terrain [--rows ...] [--episodes 10] [--contacts]`",
-     "MyoAssist's rough-terrain policy on MyoAssist's field per backend and contact model, and the contact "
-     "models' loads and clearance at the same states", "`rough_terrain.json`"),
+    ("`python -m benchmarks.rough_terrain [--rows ...] [--episodes 10] [--contacts] [--warp-probe]`",
+     "MyoAssist's rough-terrain policy on MyoAssist's field per backend and contact model, the contact "
+     "models' loads and clearance at the same states, C MuJoCo vs Warp contacts there", "`rough_terrain.json`"),
     ("`python -m benchmarks.physics_rate [--rows ...] [--episodes 5]`",
      "that policy at lower physics rates and other integrators", "`physics_rate.json`"),
     ("`python -m benchmarks.physics_rate_cost`", "env control steps/s at 1200 Hz and 600 Hz physics",

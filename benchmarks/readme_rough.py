@@ -64,6 +64,20 @@ def _contacts(c: Json) -> str:
     )
 
 
+PROBE_NOTE = (
+    "`--warp-probe`: the MJX-ready model's standing keyframe placed at x on MyoAssist's field and lowered until "
+    "its feet press 2 mm in; one forward pass from that state in C MuJoCo and in MuJoCo Warp: how many contacts "
+    "each finds and the root's accelerations (pelvis x, y, tilt)."
+)
+
+
+def _probe(p: Json) -> str:
+    rows = [[f1(r["x"]), r["contacts_c"], r["contacts_warp"], ", ".join(f2(a) for a in r["root_qacc_c"]),
+             ", ".join(f2(a) for a in r["root_qacc_warp"])] for r in p["rows"]]  # fmt: skip
+    header = ["x (m)", "contacts, C MuJoCo", "contacts, Warp", "root qacc, C MuJoCo", "root qacc, Warp"]
+    return f"Measured at {p.get('measured_at', '')}.\n\n" + table(header, rows)
+
+
 def rough_terrain_section(d: Json) -> str:
     refs = d["myoassist"]
     header = ["row", "falls", "distance mean (min-max) m", "speed (m/s)", "ended early (end (count): control steps)",
@@ -73,4 +87,6 @@ def rough_terrain_section(d: Json) -> str:
     blocks = [run_table(d), table(header, body)]
     if contacts:
         blocks += [CONTACT_NOTE, _contacts(contacts)]
+    if d.get("warp_probe"):
+        blocks += [PROBE_NOTE, _probe(d["warp_probe"])]
     return section("MyoAssist's rough-terrain policy on MyoAssist's field", NOTE, *blocks)

@@ -16,6 +16,7 @@ Rows (each in its own process):
 * ``rough_policy_flat_cpu``: the rough policy on flat ground (MyoAssist: no falls, 16.57-16.80 m);
 * ``tutorial_policy_rough_cpu``: the flat tutorial policy on the rough field (MyoAssist: 5 falls of 5).
 
+``--warp-probe`` compares one forward pass of C MuJoCo and MuJoCo Warp with the model standing on the field.
 ``--contacts`` also replays one episode of the rough policy with the original contacts and, at each
 of its states, computes the ground reaction force (vertical, per foot, body weights), its centre of
 pressure (x) and the foot clearance (lowest point above the field) with each contact model.
@@ -252,11 +253,52 @@ def compare(original: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> di
     }
 
 
+def _settled_on_field(model, data, x: float) -> None:
+    """The standing keyframe moved to ``x`` and lowered until its feet press 2 mm into the field."""
+    import mujoco
+
+    for dz in np.linspace(0.2, -0.2, 401):
+        mujoco.mj_resetDataKeyframe(model, data, 0)
+        data.qpos[0], data.qpos[1] = x, model.key_qpos[0][1] + dz
+        mujoco.mj_forward(model, data)
+        if data.ncon and data.contact.dist[: data.ncon].min() < -0.002:
+            return
+
+
+def warp_contact_probe(fixtures: Path, xs: tuple[float, ...] = (3.0, 5.2, 7.7)) -> list[dict[str, Any]]:
+    """The MJX-ready model standing on MyoAssist's field at a few x: contacts and root accelerations of one
+    forward pass in C MuJoCo and in MuJoCo Warp from the same state."""
+    import jax
+    import jax.numpy as jnp
+    import mujoco
+    from mujoco import mjx
+
+    from mjx_myoassist.config import load_config
+    from mjx_myoassist.envs import terrain
+    from mjx_myoassist.models.leg import build_leg_model
+
+    p = load_config(fixtures / ROUGH / "session_config.json", overrides(fixtures, ROWS["mjx_ready_cpu"])).env_params
+    model = build_leg_model(p, terrain.height_field(p.terrain_type, p.terrain_params, False, p.seed)).model
+    data, warp_model = mujoco.MjData(model), mjx.put_model(model, impl="warp")
+    forward = jax.jit(mjx.forward)
+    rows = []
+    for x in xs:
+        _settled_on_field(model, data, x)
+        warp = mjx.make_data(model, impl="warp", naconmax=400, njmax=1000)
+        warp = forward(warp_model, warp.replace(qpos=jnp.asarray(data.qpos, jnp.float32),
+                                                qvel=jnp.asarray(data.qvel, jnp.float32)))  # fmt: skip
+        rows.append({"x": x, "contacts_c": int(data.ncon), "contacts_warp": int(np.asarray(warp.nacon).sum()),
+                     "root_qacc_c": data.qacc[:3].tolist(),
+                     "root_qacc_warp": np.asarray(warp.qacc[:3]).tolist()})  # fmt: skip
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser(__doc__, out=RESULT_FILE, fixtures=True)
     parser.add_argument("--rows", nargs="*", choices=list(ROWS), default=list(ROWS))
     parser.add_argument("--episodes", type=int, default=10)
     parser.add_argument("--contacts", action="store_true", help="compare the contact models at the same states")
+    parser.add_argument("--warp-probe", action="store_true", help="C MuJoCo vs MuJoCo Warp contacts on the field")
     parser.add_argument("--one-row", choices=list(ROWS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     fixtures = args.fixtures.resolve()
@@ -267,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"episodes": args.episodes, "seconds": SECONDS, "target_velocity": 1.25,
                 "field": "random 0.15, seed 1234"}  # fmt: skip
     results = {**header(settings), "myoassist": myoassist_reference(fixtures), "rows": earlier.get("rows", {}),
-               "contacts": earlier.get("contacts")}  # fmt: skip
+               "contacts": earlier.get("contacts"), "warp_probe": earlier.get("warp_probe")}  # fmt: skip
     for name in args.rows:
         cmd = module_command("rough_terrain", "--fixtures", str(fixtures), "--episodes", str(args.episodes),
                              "--one-row", name)  # fmt: skip
@@ -277,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.contacts:
         results["contacts"] = {**contact_comparison(fixtures), "measured_at": measured_at()}
         print(json.dumps(results["contacts"], indent=1))
+    if args.warp_probe:
+        results["warp_probe"] = {"rows": warp_contact_probe(fixtures), "measured_at": measured_at()}
+        print(json.dumps(results["warp_probe"], indent=1))
     write_json(args.out, results)
     return 0
 

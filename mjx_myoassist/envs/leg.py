@@ -11,6 +11,7 @@ The model comes from :mod:`mjx_myoassist.models.leg`, the reference gait from
 from __future__ import annotations
 
 import difflib
+import warnings
 from typing import Any
 
 import jax
@@ -99,6 +100,13 @@ class LegImitationEnv(Env):
             )
         self.backend = make_backend(p, self.model, config.substeps, (PELVIS_BODY,))
         warn_float32_via_points(leg, self.backend.light_bodies, p.via_point_armature)
+        if self.terrain and cls.name == "warp":
+            warnings.warn(
+                f"terrain_type '{p.terrain_type}' on the warp backend: MuJoCo Warp's height-field contacts differ from "
+                "C MuJoCo's and MyoAssist's rough policy falls there (docs/models.md, Rough terrain); use "
+                "physics_backend 'mjx' or 'cpu' for rough ground.",
+                stacklevel=2,
+            )
         self._dt = 1.0 / p.control_framerate
         self._setup_layout(self.model, self.backend.touch_names, p)
         joints = [self.model.joint(i).name for i in range(self.model.njnt)]
