@@ -148,6 +148,30 @@ def make_parser(doc: str | None, out: Path | None = None, fixtures: bool = False
     return p
 
 
+def rows_parser(doc: str | None, out: Path, rows: Sequence[str], episodes: int) -> argparse.ArgumentParser:
+    """The command line of a script whose named rows each run in their own process: ``--rows`` (none: only the
+    script's other parts), ``--episodes``, ``--fixtures``, ``--out``, and the hidden ``--one-row`` a child runs."""
+    parser = make_parser(doc, out=out, fixtures=True)
+    parser.add_argument("--rows", nargs="*", choices=list(rows), default=list(rows))
+    parser.add_argument("--episodes", type=int, default=episodes)
+    parser.add_argument("--one-row", choices=list(rows), help=argparse.SUPPRESS)
+    return parser
+
+
+def start_rows(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, run_row: Callable[[str, Path, int], Any]
+) -> tuple[argparse.Namespace, Path, dict[str, Any]] | None:
+    """Parses a :func:`rows_parser` command line.  In a child (``--one-row``) runs that row, prints its JSON
+    and returns None; else returns (arguments, the fixtures folder resolved, the results file's earlier
+    content or {}: rows not run again keep theirs)."""
+    args = parser.parse_args(argv)
+    fixtures = args.fixtures.resolve()
+    if args.one_row:
+        print(json.dumps(run_row(args.one_row, fixtures, args.episodes)))
+        return None
+    return args, fixtures, json.loads(args.out.read_text()) if args.out.is_file() else {}
+
+
 def module_command(script: str, *args: str) -> list[str]:
     """The command that runs ``benchmarks/<script>.py`` as a module (run it with ``cwd=ROOT``)."""
     return [sys.executable, "-m", f"benchmarks.{script}", *args]

@@ -22,7 +22,6 @@ Usage: ``python -m benchmarks.myoassist_policy_walk [--fixtures ../shared/myoass
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -30,7 +29,16 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.harness import RESULTS, ROOT, header, make_parser, measured_at, module_command, write_json
+from benchmarks.harness import (
+    RESULTS,
+    ROOT,
+    header,
+    measured_at,
+    module_command,
+    rows_parser,
+    start_rows,
+    write_json,
+)
 
 RESULT_FILE = RESULTS / "myoassist_policy_walk.json"
 SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
@@ -144,17 +152,12 @@ def myoassist_reference(fixtures: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser(__doc__, out=RESULT_FILE, fixtures=True)
-    parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
-    parser.add_argument("--episodes", type=int, default=5)
+    parser = rows_parser(__doc__, RESULT_FILE, list(ROWS), episodes=5)
     parser.add_argument("--no-cost", action="store_true", help="skip the C physics cost passes")
-    parser.add_argument("--one-row", choices=list(ROWS), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    fixtures = args.fixtures.resolve()
-    if args.one_row:
-        print(json.dumps(run_row(args.one_row, fixtures, args.episodes)))
+    started = start_rows(parser, argv, run_row)
+    if started is None:
         return 0
-    earlier = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    args, fixtures, earlier = started
     settings = {"rows": args.rows, "episodes": args.episodes, "seconds": SECONDS, "cost": not args.no_cost}
     results = {
         **header(settings),

@@ -27,7 +27,6 @@ Usage: ``python -m benchmarks.rough_terrain [--rows ...] [--episodes 10] [--cont
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -36,7 +35,16 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import RESULTS, header, make_parser, measured_at, module_command, run_child, write_json
+from benchmarks.harness import (
+    RESULTS,
+    header,
+    measured_at,
+    module_command,
+    rows_parser,
+    run_child,
+    start_rows,
+    write_json,
+)
 
 RESULT_FILE = RESULTS / "rough_terrain.json"
 SESSIONS = "myoassist/docs/assets/tutorial_rl_models"
@@ -294,18 +302,13 @@ def warp_contact_probe(fixtures: Path, xs: tuple[float, ...] = (3.0, 5.2, 7.7)) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser(__doc__, out=RESULT_FILE, fixtures=True)
-    parser.add_argument("--rows", nargs="*", choices=list(ROWS), default=list(ROWS))
-    parser.add_argument("--episodes", type=int, default=10)
+    parser = rows_parser(__doc__, RESULT_FILE, list(ROWS), episodes=10)
     parser.add_argument("--contacts", action="store_true", help="compare the contact models at the same states")
     parser.add_argument("--warp-probe", action="store_true", help="C MuJoCo vs MuJoCo Warp contacts on the field")
-    parser.add_argument("--one-row", choices=list(ROWS), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    fixtures = args.fixtures.resolve()
-    if args.one_row:
-        print(json.dumps(run_row(args.one_row, fixtures, args.episodes)))
+    started = start_rows(parser, argv, run_row)
+    if started is None:
         return 0
-    earlier = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    args, fixtures, earlier = started
     settings = {"episodes": args.episodes, "seconds": SECONDS, "target_velocity": 1.25,
                 "field": "random 0.15, seed 1234"}  # fmt: skip
     results = {**header(settings), "myoassist": myoassist_reference(fixtures), "rows": earlier.get("rows", {}),
