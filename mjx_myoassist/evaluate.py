@@ -86,7 +86,9 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
 POSE_COLUMNS = {  # pose metric -> (column, format of (mean, final))
     "torso_height": ("height(m) mean/final", "{:.3f}/{:.3f}"),
     "upright_angle": ("upright(deg) final", "{1:.1f}"),
-    "feet_contact": ("feet final", "{1:.0f}"),
+    "feet_contact": ("feet on floor", "{1:.0f}"),
+    "knees_contact": ("knees on floor", "{1:.0f}"),
+    "hands_contact": ("hands on floor", "{1:.0f}"),
 }
 
 

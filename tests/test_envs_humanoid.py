@@ -15,6 +15,8 @@ def body_pos(torso_z=1.28, head_z=1.47, pelvis_z=0.86, torso_x=0.0, feet_x=0.0):
     pos[humanoid.PELVIS] = [torso_x, 0, pelvis_z]
     pos[humanoid.FOOT_R] = [feet_x, -0.1, 0.03]
     pos[humanoid.FOOT_L] = [feet_x, 0.1, 0.03]
+    pos[[humanoid.SHIN_R, humanoid.SHIN_L], 2] = 0.42
+    pos[[humanoid.HAND_R, humanoid.HAND_L], 2] = 1.0
     return jnp.asarray(pos)
 
 
@@ -34,8 +36,11 @@ def test_pose_measures_on_hand_made_poses():
     assert humanoid.upright_angle(body_pos()) == pytest.approx(0.0, abs=0.2)  # float32 arccos near 1
     lying = body_pos(head_z=0.86, pelvis_z=0.86).at[humanoid.HEAD, 0].set(0.6)
     assert humanoid.upright_angle(lying) == pytest.approx(90.0, abs=0.1)
-    assert humanoid.feet_in_contact(body_pos()) == 2
-    assert humanoid.feet_in_contact(body_pos().at[humanoid.FOOT_L, 2].set(0.2)) == 1
+    assert humanoid.on_floor(body_pos(), "feet_contact") == 2
+    assert humanoid.on_floor(body_pos().at[humanoid.FOOT_L, 2].set(0.2), "feet_contact") == 1
+    kneeling = body_pos().at[humanoid.SHIN_R, 2].set(0.05).at[humanoid.SHIN_L, 2].set(0.06)
+    assert humanoid.on_floor(kneeling, "knees_contact") == 2 and humanoid.on_floor(body_pos(), "knees_contact") == 0
+    assert humanoid.on_floor(body_pos(), "hands_contact") == 0
 
 
 def test_reset_stands_on_both_feet():
@@ -43,6 +48,7 @@ def test_reset_stands_on_both_feet():
     state = jax.jit(env.reset)(jax.random.PRNGKey(0))
     assert state.metrics["torso_height"] == pytest.approx(1.282, abs=0.02)
     assert state.metrics["feet_contact"] == 2 and state.metrics["upright_angle"] < 5.0
+    assert state.metrics["knees_contact"] == 0 and state.metrics["hands_contact"] == 0
 
 
 def test_reward_functions_by_key():

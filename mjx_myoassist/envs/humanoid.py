@@ -16,10 +16,13 @@ from mjx_myoassist.envs.base import Env, State, action_to_ctrl, finish_step, fre
 from mjx_myoassist.envs.physics import PhysicsView
 from mjx_myoassist.models import load_model
 
-TRACKED = ("torso", "head", "pelvis", "foot_right", "foot_left")
-TORSO, HEAD, PELVIS, FOOT_R, FOOT_L = range(len(TRACKED))
+TRACKED = ("torso", "head", "pelvis", "foot_right", "foot_left", "shin_right", "shin_left", "hand_right", "hand_left")
+TORSO, HEAD, PELVIS, FOOT_R, FOOT_L, SHIN_R, SHIN_L, HAND_R, HAND_L = range(len(TRACKED))
 KNEEL_HEIGHT = 0.75  # torso height (m) of a stable kneel
-FOOT_CONTACT_Z = 0.04  # m: a foot whose body (its capsules' axis, radius 0.027 m) is this low touches the floor
+# body parts on the floor: a pair of bodies and the height (m) of the body origin below which one touches it
+# (feet: capsule axis, radius 0.027; knees: the shin's top end, radius 0.049; hands: sphere, radius 0.04)
+ON_FLOOR = {"feet_contact": ((FOOT_R, FOOT_L), 0.04), "knees_contact": ((SHIN_R, SHIN_L), 0.08),
+            "hands_contact": ((HAND_R, HAND_L), 0.07)}  # fmt: skip
 
 
 def height_term(z: jax.Array, target: float, width: float = 0.1) -> jax.Array:
@@ -39,9 +42,10 @@ def upright_angle(body_pos: jax.Array) -> jax.Array:
     return jnp.degrees(jnp.arccos(jnp.clip(axis[2] / (jnp.linalg.norm(axis) + 1e-6), -1.0, 1.0)))
 
 
-def feet_in_contact(body_pos: jax.Array) -> jax.Array:
-    """How many feet (0-2) rest on the floor: foot bodies below FOOT_CONTACT_Z."""
-    return jnp.sum(body_pos[jnp.array([FOOT_R, FOOT_L]), 2] < FOOT_CONTACT_Z).astype(jnp.float32)
+def on_floor(body_pos: jax.Array, part: str) -> jax.Array:
+    """How many of a pair of body parts (``ON_FLOOR``: feet, knees, hands) touch the floor (0-2)."""
+    bodies, height = ON_FLOOR[part]
+    return jnp.sum(body_pos[jnp.array(bodies), 2] < height).astype(jnp.float32)
 
 
 def balance_term(body_pos: jax.Array) -> jax.Array:
@@ -72,7 +76,7 @@ REWARD_FUNCTIONS: dict[str, dict] = {
 
 
 class HumanoidEnv(Env):
-    pose_metrics = ("torso_height", "upright_angle", "feet_contact")
+    pose_metrics = ("torso_height", "upright_angle", *ON_FLOOR)
 
     def __init__(self, config: HumanoidTrainSessionConfig):
         p = config.env_params
@@ -111,7 +115,7 @@ class HumanoidEnv(Env):
     @staticmethod
     def _pose(view: PhysicsView) -> dict[str, jax.Array]:
         return {"torso_height": view.body_pos[TORSO, 2], "upright_angle": upright_angle(view.body_pos),
-                "feet_contact": feet_in_contact(view.body_pos)}  # fmt: skip
+                **{part: on_floor(view.body_pos, part) for part in ON_FLOOR}}  # fmt: skip
 
     @staticmethod
     def _obs(view: PhysicsView) -> jax.Array:
