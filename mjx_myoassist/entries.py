@@ -24,9 +24,8 @@ import numpy as np
 
 from mjx_myoassist.analysis.realtime_plots import lowpass
 from mjx_myoassist.config import ConfigError, EvaluateParams
-from mjx_myoassist.envs import make, set_precision
-from mjx_myoassist.evaluator import Evaluator, evaluation_config
-from mjx_myoassist.ppo.policy import load_trained
+from mjx_myoassist.envs import make
+from mjx_myoassist.evaluator import Evaluator, load_for_evaluation
 
 TRACKING_AFTER_S = 2.0  # s: the start of an episode left out of the tracking error
 DEFAULT_FILTER = {"type": "butter", "order": 2, "cutoff": 2.0, "fs": 30.0}  # MyoAssist's pelvis-speed plot
@@ -72,14 +71,11 @@ def evaluate_entries(
     ``entry<i>/episode<j>/<time|target_velocity|pelvis_speed>``)."""
     if episodes < 1:
         raise ConfigError(f"--episodes must be at least 1; got {episodes}.")
-    backend_override = ["--config.env_params.physics_backend", backend] if backend else []
-    trained = load_trained(path, config, [*overrides, *backend_override])
-    cfg = evaluation_config(trained.config, keep_trajectory_termination)
+    trained, cfg = load_for_evaluation(path, config, overrides, backend, keep_trajectory_termination)
     if not cfg.evaluate_param_list:
         raise ConfigError("The config has no evaluate_param_list entries: run without --entries (N episodes of S s).")
     entries = [dataclasses.replace(e, num_envs=episodes) for e in cfg.evaluate_param_list]
     cfg = dataclasses.replace(cfg, evaluate_param_list=entries)
-    set_precision(cfg)
     env = make(cfg)
     evaluator = Evaluator(cfg, trained.layout, env)
     results, series = [], {}

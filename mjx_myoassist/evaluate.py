@@ -19,10 +19,9 @@ from typing import Any
 
 from mjx_myoassist import cli, entries
 from mjx_myoassist.config import PHYSICS_BACKENDS, ConfigError
-from mjx_myoassist.envs import make, set_precision
-from mjx_myoassist.evaluator import Evaluator, evaluation_config, with_episodes
+from mjx_myoassist.envs import make
+from mjx_myoassist.evaluator import Evaluator, load_for_evaluation, with_episodes
 from mjx_myoassist.ppo.checkpoint import SOURCES
-from mjx_myoassist.ppo.policy import load_trained
 
 
 def evaluate_policy(
@@ -46,10 +45,7 @@ def evaluate_policy(
     """
     if episodes < 1 or seconds <= 0:
         raise ConfigError(f"Need at least one episode and a positive duration; got {episodes} episodes, {seconds} s.")
-    backend_override = ["--config.env_params.physics_backend", backend] if backend else []
-    trained = load_trained(path, config, [*overrides, *backend_override])
-    cfg = evaluation_config(trained.config, keep_trajectory_termination)
-    set_precision(cfg)
+    trained, cfg = load_for_evaluation(path, config, overrides, backend, keep_trajectory_termination)
     env = make(cfg)
     cfg = with_episodes(cfg, episodes, seconds, env.dt)
     return Evaluator(cfg, trained.layout, env).episodes(trained.params, trained.stats, seed)

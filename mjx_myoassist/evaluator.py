@@ -22,11 +22,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from mjx_myoassist.config import EvaluateParams, TrainSessionConfigBase
-from mjx_myoassist.envs import Env, State, make, velocity
+from mjx_myoassist.envs import Env, State, make, set_precision, velocity
 from mjx_myoassist.envs.base import keep_dtypes
 from mjx_myoassist.ppo import networks
 from mjx_myoassist.ppo.networks import deterministic_policy
 from mjx_myoassist.ppo.normalizer import RunningStats
+from mjx_myoassist.ppo.policy import TrainedPolicy, load_trained
 
 SERIES = ("target_velocity", "speed")  # per-step metrics an entry's series keeps (speed: pelvis_tx qvel)
 
@@ -219,6 +220,17 @@ def evaluation_config(config: TrainSessionConfigBase, keep_trajectory_terminatio
     return dataclasses.replace(
         cfg, env_params=dataclasses.replace(cfg.env_params, custom_max_episode_steps=NO_TIME_LIMIT)
     )
+
+
+def load_for_evaluation(path, config, overrides: Sequence[str], backend: str | None,
+                        keep_trajectory_termination: bool) -> tuple[TrainedPolicy, TrainSessionConfigBase]:  # fmt: skip
+    """A stored policy (``load_trained``; ``backend`` replaces the config's physics backend) and the
+    :func:`evaluation_config` it is evaluated under, with JAX's precision set for it."""
+    backend_override = ["--config.env_params.physics_backend", backend] if backend else []
+    trained = load_trained(path, config, [*overrides, *backend_override])
+    cfg = evaluation_config(trained.config, keep_trajectory_termination)
+    set_precision(cfg)
+    return trained, cfg
 
 
 def walk_test_config(config: TrainSessionConfigBase):
