@@ -129,6 +129,24 @@ def header(settings: dict[str, Any], *extra_versions: str) -> dict[str, Any]:
     }
 
 
+def export_policy(checkpoint: Path, dest: Path, config: Callable[[dict], dict] | None = None) -> Path:
+    """Writes a checkpoint's policy into ``dest`` (emptied first): its weights and meta, no training state, and
+    its config (rewritten by ``config``, e.g. to paths that hold in any checkout) as ``session_config.json``."""
+    import shutil
+
+    policy_file, meta_file = "policy.npz", "meta.json"
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copy2(checkpoint / policy_file, dest / policy_file)
+    meta = json.loads((checkpoint / meta_file).read_text())
+    meta.update(config=config(meta["config"]) if config else meta["config"], env_state=False,
+                sha256={policy_file: meta["sha256"][policy_file]})  # fmt: skip
+    (dest / meta_file).write_text(json.dumps(meta, indent=1))
+    (dest / "session_config.json").write_text(json.dumps(meta["config"], indent=2))
+    return dest
+
+
 def write_json(path: Path, data: dict[str, Any], quiet: bool = False) -> None:
     """Writes a results file (indent 1, trailing newline), creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -199,8 +199,10 @@ def _sb3_policy_kwargs(config) -> dict[str, Any]:
             "optimizer_kwargs": {"eps": config.ppo_params.adam_eps}}  # fmt: skip
 
 
-def run_sb3_seed(task: str, normalize: bool, seed: int, budget: float, window: int) -> dict[str, Any]:
-    """One SB3 run; timing starts when training starts, after every env process has compiled."""
+def run_sb3_seed(task: str, normalize: bool, seed: int, budget: float, window: int,
+                 after_update: Callable[[Any, float], bool] | None = None) -> dict[str, Any]:  # fmt: skip
+    """One SB3 run; timing starts when training starts, after every env process has compiled.
+    ``after_update(model, elapsed_s)`` runs after each update (inside the timed window); True stops the run."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -223,6 +225,7 @@ def run_sb3_seed(task: str, normalize: bool, seed: int, budget: float, window: i
         def __init__(self):
             super().__init__()
             self.start, self.history, self.curve, self.rollout, self.pending = None, [], [], [], False
+            self.done = False
 
         def _on_training_start(self):
             self.start = time.perf_counter()
@@ -239,10 +242,11 @@ def run_sb3_seed(task: str, normalize: bool, seed: int, budget: float, window: i
                 elapsed = time.perf_counter() - self.start
                 self.curve.append((self.num_timesteps, elapsed, windowed_return(self.history, window)))
                 self.pending = False
+                self.done = after_update is not None and after_update(self.model, elapsed)
 
         def _on_step(self):
             self.rollout += [info["episode"]["r"] for info in self.locals["infos"] if "episode" in info]
-            return time.perf_counter() - self.start < budget
+            return time.perf_counter() - self.start < budget and not self.done
 
     model = PPO(
         "MlpPolicy", venv, learning_rate=hp.learning_rate, n_steps=hp.n_steps, batch_size=hp.batch_size,

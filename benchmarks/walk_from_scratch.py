@@ -26,21 +26,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import FIXTURES, RESULTS, ROOT, header, write_json
+from benchmarks.harness import FIXTURES, RESULTS, ROOT, export_policy, header, write_json
 from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.evaluator import walk_summary
 
 PUBLISHED_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
 SAME_REFERENCE_LOG = "recorded/myoassist_training_policy_gait_reference.json"
 POLICY_DIR = RESULTS / "walk_from_scratch_policy"
-POLICY_FILE, META_FILE = "policy.npz", "meta.json"
 MODEL_PATH = "models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml"  # as MyoAssist's preset writes it
 REFERENCE = "mjx_myoassist/data/policy_gait_60s_reference.npz"
 MIN_DISTANCE_M = 10.0  # the issue's bar: 5 of 5 episodes of 10 s, each at least 10 m
@@ -97,21 +95,6 @@ def portable_config(config: dict[str, Any]) -> dict[str, Any]:
     env["myoassist_root"] = ""
     env["reference_data_path"] = os.path.relpath(ROOT / REFERENCE, POLICY_DIR)
     return config
-
-
-def export_policy(session: Path, step: int) -> Path:
-    """Writes checkpoint ``step``'s policy (weights and meta, no training state) and a portable config."""
-    source = session / "trained_models" / str(step)
-    if POLICY_DIR.exists():
-        shutil.rmtree(POLICY_DIR)
-    POLICY_DIR.mkdir(parents=True)
-    shutil.copy2(source / POLICY_FILE, POLICY_DIR / POLICY_FILE)
-    meta = json.loads((source / META_FILE).read_text())
-    meta.update(config=portable_config(meta["config"]), env_state=False,
-                sha256={POLICY_FILE: meta["sha256"][POLICY_FILE]})  # fmt: skip
-    (POLICY_DIR / META_FILE).write_text(json.dumps(meta, indent=1))
-    (POLICY_DIR / "session_config.json").write_text(json.dumps(meta["config"], indent=2))
-    return POLICY_DIR
 
 
 def check_policy(fixtures: Path) -> dict[str, Any]:
@@ -191,7 +174,8 @@ def main() -> None:
         "policy_path": None,
     }
     if passed and args.export:
-        result["policy_path"] = str(export_policy(session, passed["step"]).relative_to(ROOT))
+        checkpoint = session / "trained_models" / str(passed["step"])
+        result["policy_path"] = str(export_policy(checkpoint, POLICY_DIR, portable_config).relative_to(ROOT))
     if args.check and POLICY_DIR.is_dir():
         result["policy_path"] = str(POLICY_DIR.relative_to(ROOT))
         result["command_line_checks"] = check_policy(args.fixtures)

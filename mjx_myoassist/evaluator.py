@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -30,6 +30,8 @@ from mjx_myoassist.ppo.normalizer import RunningStats
 from mjx_myoassist.ppo.policy import TrainedPolicy, load_trained
 
 SERIES = ("target_velocity", "speed")  # per-step metrics an entry's series keeps (speed: pelvis_tx qvel)
+# (params, stats) -> the jittable deterministic policy obs -> action in [-1, 1]
+PolicyMaker = Callable[[Any, Any], Callable[[jax.Array], jax.Array]]
 
 
 def entry_schedule(entry: EvaluateParams) -> dict[str, jax.Array]:
@@ -46,11 +48,17 @@ def entry_schedule(entry: EvaluateParams) -> dict[str, jax.Array]:
 
 
 class Evaluator:
-    """Compiles one masked rollout and runs every evaluation entry through it."""
+    """Compiles one masked rollout and runs every evaluation entry through it.
 
-    def __init__(self, config: TrainSessionConfigBase, layout: networks.NetworkLayout, env: Env | None = None):
+    The policy is this project's network (``layout``) unless ``policy`` makes another one from the
+    ``params`` and ``stats`` passed to each run (e.g. an SB3 policy's weights, ``benchmarks``)."""
+
+    def __init__(self, config: TrainSessionConfigBase, layout: networks.NetworkLayout | None, env: Env | None = None,
+                 policy: PolicyMaker | None = None):  # fmt: skip
         self.config = config
-        self.layout = layout
+        self.make_policy = policy or functools.partial(
+            self._network_policy, layout, config.ppo_params.normalize_observation
+        )
         self.env = env or make(config)
         self.entries = list(config.evaluate_param_list) or [EvaluateParams()]
         self.num_envs = max(e.num_envs for e in self.entries)
@@ -58,6 +66,10 @@ class Evaluator:
         self.has_root_x = self.env.root_x_qpos is not None
         self._rollout = jax.jit(functools.partial(self._rollout_impl, series=False))
         self._series_rollout = jax.jit(functools.partial(self._rollout_impl, series=True))
+
+    @staticmethod
+    def _network_policy(layout: networks.NetworkLayout, normalize: bool, params: Any, stats: RunningStats):
+        return deterministic_policy(layout, params, stats, normalize)
 
     def _root_x(self, state: State) -> jax.Array:
         """Root x of every env of a batch (zeros when the env has no root x)."""
@@ -68,7 +80,7 @@ class Evaluator:
     def _rollout_impl(self, params, stats, rng, schedule_override, num_envs, num_steps, series: bool):
         """Per-env sums over each env's episode (return, length, terminated, metrics) and its start/end root x;
         with ``series`` also the per-step ``SERIES`` metrics and ``alive`` ([steps, envs])."""
-        policy = deterministic_policy(self.layout, params, stats, self.config.ppo_params.normalize_observation)
+        policy = self.make_policy(params, stats)
         keys = jax.vmap(jax.random.fold_in, (None, 0))(rng, jnp.arange(self.num_envs))  # env i: its own RNG
         state = jax.vmap(self.env.reset)(keys)
         if schedule_override:
@@ -269,10 +281,11 @@ class WalkTest:
     reference starts, flat ground, the config's target speed, off-trajectory termination off (as
     ``python -m mjx_myoassist.evaluate``). Compiled once; the same starts every time (``seed``)."""
 
-    def __init__(self, config: TrainSessionConfigBase, layout: networks.NetworkLayout, episodes: int,
-                 seconds: float, dt: float):  # fmt: skip
+    def __init__(self, config: TrainSessionConfigBase, layout: networks.NetworkLayout | None, episodes: int,
+                 seconds: float, dt: float, policy: PolicyMaker | None = None):  # fmt: skip
         self.seconds = seconds
-        self.evaluator = Evaluator(with_episodes(walk_test_config(config), episodes, seconds, dt), layout)
+        self.evaluator = Evaluator(with_episodes(walk_test_config(config), episodes, seconds, dt), layout,
+                                   policy=policy)  # fmt: skip
 
     def run(self, params: Any, stats: RunningStats, seed: int = 0) -> dict[str, Any]:
         """:func:`walk_summary` of one batch of episodes."""

@@ -210,3 +210,26 @@ def test_walk_test_tells_the_published_policy_from_an_untrained_one(leg_session)
     result = walk.run(untrained.params, untrained.stats)
     assert result["fraction"] == 0.0 and not result["all_walked"]
     assert all(r["end"] in ("fell", "numerical_fault") for r in result["rows"])
+
+
+def test_evaluator_runs_a_policy_made_from_other_weights():
+    """``policy=`` replaces the network: the same network through it gives the same rows, another policy others."""
+    import jax.numpy as jnp
+
+    from mjx_myoassist.envs import make
+    from mjx_myoassist.evaluator import WalkTest
+    from mjx_myoassist.ppo.networks import deterministic_policy
+
+    config = load_config(CONFIGS / "pointmass.json", SMALL_POINTMASS)
+    env = make(config)
+    layout = networks.make_layout(config.policy_params.custom_policy_params, env.observation_size, env.action_size)
+    params = networks.init_params(layout, jax.random.PRNGKey(2))
+    stats = RunningStats.create(layout.observation_size)
+    normalize = config.ppo_params.normalize_observation
+    ours = WalkTest(config, layout, episodes=2, seconds=0.5, dt=env.dt).run(params, stats)
+    network = lambda p, s: deterministic_policy(layout, p, s, normalize)  # noqa: E731
+    through_hook = WalkTest(config, None, episodes=2, seconds=0.5, dt=env.dt, policy=network).run(params, stats)
+    assert through_hook == ours
+    constant = lambda weight, _: lambda obs: jnp.full(env.action_size, weight)  # noqa: E731
+    push = WalkTest(config, None, episodes=2, seconds=0.5, dt=env.dt, policy=constant).run(jnp.float32(1.0), None)
+    assert [r["return"] for r in push["rows"]] != [r["return"] for r in ours["rows"]]
