@@ -29,9 +29,10 @@ def test_kneels_needs_a_knee_down_and_the_torso_upright_at_the_end():
 
 def test_session_result_finds_the_first_passing_test(tmp_path):
     pose_test = {"walk_test_episodes": 5, "walk_test_seconds": 10.0, "evaluate_frequency": 2}
+    ppo = {"n_steps": 4, "batch_size": 16, "n_epochs": 2, "learning_rate": 1e-4, "gamma": 0.99}
     config = {"env_params": {"num_envs": 4, "physics_backend": "cpu", "frame_skip": 3, "reset_noise_scale": 0.01},
-              "ppo_params": {"n_steps": 4, "batch_size": 16, "n_epochs": 2, "learning_rate": 1e-4, "gamma": 0.99},
-              "policy_params": {"custom_policy_params": {"log_std_init": -1.0}}, "logger_params": pose_test}  # fmt: skip
+              "ppo_params": ppo, "policy_params": {"custom_policy_params": {"log_std_init": -1.0}},
+              "logger_params": pose_test}  # fmt: skip
     falling = {**STANDING, "seconds": 2.0}
     evaluations = [{"step": 100, "wall_s": 1.0, "walk": {"rows": [falling] * 5}},
                    {"step": 200, "wall_s": 2.0, "walk": {"rows": [STANDING] * 5}},
