@@ -11,7 +11,8 @@ episodes from perturbed starts, 10 s for stand, 3 s for kneel), whose rows hold 
 angle and the body parts on the floor.  This script reads both sessions and writes
 ``benchmarks/results/humanoid_seed004.json``: the first test that :func:`stands` / :func:`kneels` (env steps,
 wall time with and without compile), every test along the runs, and with ``--export`` the two policies as
-policy-only folders in the repository (weights and ``session_config.json``), with ``--check`` evaluated by
+policy-only folders shipped with the package (``mjx_myoassist/data/policies/humanoid_<task>``: weights and
+``session_config.json``; :func:`mjx_myoassist.data.policy_path`), with ``--check`` evaluated by
 ``python -m mjx_myoassist.evaluate`` in fresh processes.
 
 ``--sb3`` measures Stable-Baselines3's time to stand on this machine (``benchmarks/train_vs_sb3.py``'s stand
@@ -39,7 +40,7 @@ from benchmarks.harness import RESULTS, ROOT, export_policy, header, spread, wri
 STAND_HEIGHT, HEIGHT_TOLERANCE = 1.282, 0.05  # m: seeds/004's target torso height; the issue's band
 KNEEL_MAX_UPRIGHT_DEG = 45.0  # a kneel ends with the torso within this angle of vertical
 STAND_SECONDS, KNEEL_SECONDS = 10.0, 3.0
-POLICY_DIRS = {"stand": RESULTS / "humanoid_stand_policy", "kneel": RESULTS / "humanoid_kneel_policy"}
+POLICY_DIRS = {task: ROOT / "mjx_myoassist" / "data" / "policies" / f"humanoid_{task}" for task in ("stand", "kneel")}
 SB3_OUT = RESULTS / "humanoid_seed004_sb3.json"
 SEED004 = {"env_steps": 20_000_000, "trainer": "SB3 PPO, 8 envs (SubprocVecEnv)",
            "episode_s": {"stand": 10, "kneel": 3}}  # fmt: skip

@@ -43,7 +43,8 @@ def walk_from_scratch_section(d: Json) -> str:
     ])  # fmt: skip
     return section("From scratch to walking: the many-envs preset", NOTE, run_table(d), settings, cost_table(d),
                    throughput_table(d.get("throughput_vs_myoassist_setup")), curve_table(d["curves"]),
-                   walk_tests_table(d["walk_tests"]), checks_table(d.get("command_line_checks")))  # fmt: skip
+                   walk_tests_table(d["walk_tests"]), random_starts_table(d.get("random_starts")),
+                   checks_table(d.get("command_line_checks")))  # fmt: skip
 
 
 def throughput_table(t: Json | None) -> str:
@@ -112,3 +113,15 @@ def checks_table(checks: Json | None) -> str:
         body.append([f"`{name}`", "yes" if c["walked"] else "no", f"{lasting}/{len(eps)}",
                      f"{f2(min(distances))}-{f2(max(distances))}"])  # fmt: skip
     return table(["command-line check", "walked", "episodes lasting 10 s", "distance (m)"], body)
+
+
+def random_starts_table(r: Json | None) -> str:
+    """Beyond the walk test's 5 starts: the run's last checkpoint and MyoAssist's published policy from many."""
+    if not r:
+        return ""
+    body = [[c["policy"], f"{c['walked']}/{r['episodes']}",
+             ", ".join(f"{f['episode']} ({f['steps']} steps, {f['end']})" for f in c["failed"]) or DASH]
+            for c in (r["ours_last_checkpoint"], r["myoassist_published"])]  # fmt: skip
+    header = [f"from {r['episodes']} random reference starts (seed {r['seed']}, cpu, "
+              f"`--random-starts {r['episodes']}`)", "walked 10 s and 10 m", "episodes that did not"]  # fmt: skip
+    return table(header, body)

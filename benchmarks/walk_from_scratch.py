@@ -53,6 +53,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS / "walk_from_scratch")
     parser.add_argument("--export", action="store_true", help="copy the walking policy into the repository")
     parser.add_argument("--check", action="store_true", help="evaluate the exported policy (1200 Hz, both contacts)")
+    parser.add_argument("--random-starts", type=int, default=0, metavar="N",
+                        help="walk the last checkpoint and the published policy from N random starts")  # fmt: skip
     return parser.parse_args()
 
 
@@ -118,6 +120,30 @@ def check_policy(fixtures: Path) -> dict[str, Any]:
     return out
 
 
+def random_starts(session: Path, fixtures: Path, episodes: int, seed: int) -> dict[str, Any]:
+    """How robust the walk is beyond the walk test's 5 starts: the run's last checkpoint and MyoAssist's published
+    policy (its surrogate reference), ``episodes`` deterministic episodes of 10 s from random reference starts,
+    cpu backend, each evaluated by the command line in a fresh process."""
+    last = max((p for p in (session / "trained_models").iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    base = ["--backend", "cpu", "--episodes", str(episodes), "--seconds", "10", "--seed", str(seed)]
+    cases = {
+        "ours_last_checkpoint": ([str(last)], f"{session.name}/trained_models/{last.name}"),
+        "myoassist_published": ([PUBLISHED_SESSION.split("/", 1)[1], "--config.env_params.reference_data_path",
+                                 str(fixtures / "recorded/surrogate_short_reference_gait.npz")],
+                                f"<MyoAssist checkout>/{PUBLISHED_SESSION.split('/', 1)[1]} (surrogate reference)"),
+    }  # fmt: skip
+    out: dict[str, Any] = {"episodes": episodes, "seed": seed, "seconds": 10.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (args, shown) in cases.items():
+            command = [sys.executable, "-m", "mjx_myoassist.evaluate", *args, *base, "--json", f"{tmp}/{name}.json"]
+            subprocess.run(command, cwd=fixtures / "myoassist", check=True)
+            rows = json.loads(Path(f"{tmp}/{name}.json").read_text())["episodes"]
+            failed = [{"episode": r["episode"], "steps": r["steps"], "end": r["end"]} for r in rows
+                      if r["seconds"] < 10.0 - 1e-6 or r["distance"] < MIN_DISTANCE_M]  # fmt: skip
+            out[name] = {"policy": shown, "walked": len(rows) - len(failed), "failed": failed}
+    return out
+
+
 def throughput_vs_myoassist() -> dict[str, Any] | None:
     """Our trainer on the recipe vs MyoAssist's own setup of the task, one run on one machine
     (``python -m benchmarks.train_vs_sb3 --task walk``), when it has been measured."""
@@ -179,6 +205,11 @@ def main() -> None:
     if args.check and POLICY_DIR.is_dir():
         result["policy_path"] = str(POLICY_DIR.relative_to(ROOT))
         result["command_line_checks"] = check_policy(args.fixtures)
+    previous = json.loads(args.out.with_suffix(".json").read_text()) if args.out.with_suffix(".json").is_file() else {}
+    if args.random_starts:
+        result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, env["seed"])
+    elif "random_starts" in previous:  # measured by an earlier call
+        result["random_starts"] = previous["random_starts"]
     learning_curve.plot(list(curve.values()), args.out.with_suffix(".png"))
     write_json(args.out.with_suffix(".json"), result)
 
