@@ -1,6 +1,6 @@
 """Renders benchmarks/README.md from benchmarks/results/*.json as plain tables: every number comes from a
 results file; the short notes of each section are fixed text, written once in readme_speed.py,
-readme_myoassist.py, readme_rough.py and readme_walk.py (table helpers: readme_tables.py).
+readme_myoassist.py, readme_rough.py, readme_walk.py and readme_humanoid.py (table helpers: readme_tables.py).
 
 Usage (from the repository root): ``python -m benchmarks.readme`` writes the README, ``--check`` exits 1
 when the README differs from what the results render, ``--results DIR --out FILE`` renders other results.
@@ -17,6 +17,7 @@ from pathlib import Path
 from benchmarks import readme_myoassist as myo
 from benchmarks import readme_speed as speed
 from benchmarks.harness import RESULTS
+from benchmarks.readme_humanoid import humanoid_section
 from benchmarks.readme_rough import rough_terrain_section
 from benchmarks.readme_tables import Json, table
 from benchmarks.readme_walk import walk_from_scratch_section
@@ -57,6 +58,9 @@ COMMANDS = [  # (command, what it measures, results file)
      "our trainer beside MyoAssist's own training curve", "`learning_vs_myoassist.json`"),
     ("`python -m benchmarks.walk_from_scratch --session DIR --commit C [--export] [--check]`",
      "a from-scratch run of the many-envs preset until its walk test passes", "`walk_from_scratch.json`"),
+    ("`python -m benchmarks.humanoid_seed004 --stand-session DIR --kneel-session DIR --commit C [--export] [--check]`"
+     " and `... --sb3 [--budget 1800]`", "the humanoid's stand and kneel trained here; SB3's time to stand",
+     "`humanoid_seed004.json`, `humanoid_seed004_sb3.json`"),
     ("`python -m benchmarks.readme`", "this file, from `benchmarks/results/*.json`", "—"),
 ]  # fmt: skip
 
@@ -73,6 +77,7 @@ SECTIONS: list[tuple[str, Callable[[Json], str]]] = [
     ("myoassist_models_parity", myo.models_parity_section),
     ("learning_vs_myoassist", myo.learning_section),
     ("walk_from_scratch", walk_from_scratch_section),
+    ("humanoid_seed004", humanoid_section),
     ("env_throughput_cpu", speed.projection_section),
 ]
 

@@ -191,3 +191,12 @@ def test_render_of_the_published_session_with_gl_unset(tmp_path):
     video_module.use_ffmpeg(headless.find_ffmpeg())
     frames = mediapy.read_video(str(copy / "analyze_results" / "replay_model_19939328.mp4"))
     assert frames.shape == (21, 120, 160, 3) and frames.std() > 5
+
+
+def test_a_shipped_policy_renders_into_the_working_directory(tmp_path, monkeypatch):
+    from mjx_myoassist.analysis.session_report import default_analysis_dir
+    from mjx_myoassist.data import policy_path
+
+    monkeypatch.chdir(tmp_path)
+    assert default_analysis_dir(policy_path("humanoid_stand")) == tmp_path / "humanoid_stand_analyze_results"
+    assert default_analysis_dir(tmp_path / "session") == tmp_path / "session" / "analyze_results"

@@ -16,6 +16,7 @@ from mjx_myoassist.analysis.report import analyze
 from mjx_myoassist.analysis.trajectory import export_keyframes
 from mjx_myoassist.analysis.video import use_ffmpeg, write_video
 from mjx_myoassist.cpu.replay import Trajectory, replay_config, run_episode
+from mjx_myoassist.data import policies_root
 from mjx_myoassist.envs import make, set_precision
 from mjx_myoassist.evaluator import entry_schedule, without_trajectory_termination
 from mjx_myoassist.ppo.policy import load_trained
@@ -80,10 +81,19 @@ def render_session(
     return RenderResult(traj, trained.session, trained.source, video_path, out_dir, report, keyframes)
 
 
+def default_analysis_dir(session: Path) -> Path:
+    """``<session>/analyze_results``; for a policy shipped with the package (:func:`mjx_myoassist.data.policy_path`)
+    ``<working directory>/<policy name>_analyze_results``, so the installed package is never written to."""
+    shipped = policies_root()
+    if session.resolve().is_relative_to(shipped.resolve()):
+        return Path.cwd() / f"{session.name}_analyze_results"
+    return session / "analyze_results"
+
+
 def output_paths(session: Path, out: str | Path | None, video_name: str | None) -> tuple[Path, Path | None]:
     """(analysis folder, video file): ``out`` is a video file (``.mp4``; the analysis stays in
-    ``<session>/analyze_results``) or a folder for both.  Checks that each can be written, before the replay."""
-    out_dir = Path(session) / "analyze_results"
+    :func:`default_analysis_dir`) or a folder for both.  Checks that each can be written, before the replay."""
+    out_dir = default_analysis_dir(Path(session))
     video_path = out_dir / video_name if video_name else None
     if out is not None:
         out = Path(out)
