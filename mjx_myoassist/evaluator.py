@@ -272,6 +272,8 @@ def walk_summary(rows: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
         speeds = [r["mean_speed"] for r in rows]
         summary.update(distance_mean=float(np.mean(distances)), distance_min=float(np.min(distances)),
                        speed_mean=float(np.mean(speeds)))  # fmt: skip
+    if "torso_height_mean" in rows[0]:  # the humanoid's pose test
+        summary["torso_height_mean"] = float(np.mean([r["torso_height_mean"] for r in rows]))
     summary["rows"] = rows
     return summary
 

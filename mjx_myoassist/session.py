@@ -92,14 +92,17 @@ def evaluation_score(evaluation: dict[str, Any]) -> tuple[float, ...]:
 
 def walk_log_fields(walk: dict[str, Any]) -> dict[str, float]:
     """The walk test's figures as log scalars (train_log.json, TensorBoard)."""
-    keys = ("fraction", "distance_mean", "distance_min", "speed_mean")
+    keys = ("fraction", "distance_mean", "distance_min", "speed_mean", "torso_height_mean")
     return {f"walk/{k}": float(walk[k]) for k in keys if k in walk}
 
 
 def progress_text(entry: dict[str, float]) -> str:
-    """The progress bar's postfix: return, episode length (control steps), steps/s, and the walk test."""
+    """The progress bar's postfix: return, episode length (control steps), steps/s, and the walk test (for the
+    humanoid's pose test: the episodes that lasted and their mean torso height)."""
     text = f"ret={entry['episode/return']:.2f} len={entry['episode/length']:.1f} sps={entry['sps']:.0f}"
-    if "walk/fraction" in entry:
+    if "walk/torso_height_mean" in entry:
+        text += f" lasted={entry['walk/fraction']:.0%} torso={entry['walk/torso_height_mean']:.2f}m"
+    elif "walk/fraction" in entry:
         text += f" walk={entry['walk/fraction']:.0%}"
         if "walk/distance_mean" in entry:
             text += f" {entry['walk/distance_mean']:.1f}m"

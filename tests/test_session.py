@@ -360,3 +360,12 @@ def test_best_checkpoint_is_chosen_by_the_walk_test_before_the_return():
     assert ranked == [walks_some_far, walks_all_less_far, walks_all]
     no_walk_test = [{"step": 4, "entries": [{"return": 1.0}]}, {"step": 5, "entries": [{"return": 2.0}]}]
     assert max(no_walk_test, key=session_module.evaluation_score)["step"] == 5
+
+
+def test_progress_line_shows_the_walk_test_or_the_humanoid_pose_test():
+    from mjx_myoassist.session import progress_text
+
+    base = {"episode/return": 1.0, "episode/length": 2.0, "sps": 3.0}
+    assert progress_text({**base, "walk/fraction": 0.8, "walk/distance_mean": 10.17}).endswith(" walk=80% 10.2m")
+    humanoid = {**base, "walk/fraction": 0.4, "walk/distance_mean": 0.6, "walk/torso_height_mean": 1.234}
+    assert progress_text(humanoid).endswith(" lasted=40% torso=1.23m")
