@@ -57,6 +57,14 @@ def test_reward_functions_by_key():
     assert humanoid.REWARD_FUNCTIONS["stand"]["weights"]["energy"] < 0
 
 
+def test_kneel_rewards_going_down_from_standing():
+    """Kneel's wide height term pays for lowering the torso from a stand (1.27 m) towards the kneel (0.75 m)."""
+    kneel = humanoid.REWARD_FUNCTIONS["kneel"]["height_width"]
+    at = lambda z: float(humanoid.height_term(jnp.float32(z), humanoid.KNEEL_HEIGHT, kneel))  # noqa: E731
+    assert at(1.27) < at(1.1) < at(0.9) < at(0.75) == pytest.approx(1.0)
+    assert at(1.1) > 0.2 and at(0.9) > 0.7
+
+
 def test_unknown_reward_function():
     with pytest.raises(ConfigError, match="reward_function 'sit'"):
         make(load_config(CONFIGS / "humanoid_stand.json", ["--config.env_params.reward_function", "sit"]))
