@@ -20,7 +20,8 @@ settings: SB3 PPO over ``SubprocVecEnv`` of the same env, 8 envs), with the same
 every ``--test-every`` env steps inside its timed window, until it stands or ``--budget`` runs out; it writes
 ``humanoid_seed004_sb3.json``, which the main results file then includes.
 
-    python -m benchmarks.humanoid_seed004 --stand-session S --kneel-session K --commit C [--export] [--check]
+    python -m benchmarks.humanoid_seed004 --stand-session S --kneel-session K --stand-commit C --kneel-commit C \\
+        [--export] [--check]
     python -m benchmarks.humanoid_seed004 --sb3 [--budget 1800] [--seeds 0 1 2]
 """
 
@@ -122,6 +123,19 @@ def session_result(session: Path, task: str) -> dict[str, Any]:
     }
 
 
+def kept_passing_step(session: Path, result: dict[str, Any]) -> int | None:
+    """The first passing test whose checkpoint the session still holds (a session keeps its last checkpoints and
+    its best one)."""
+    kept = {int(p.name) for p in (session / "trained_models").iterdir() if p.name.isdigit()}
+    return next((t["step"] for t in result["tests"] if t["passed"] and t["step"] in kept), None)
+
+
+def whole_episode_replay(config: dict[str, Any]) -> dict[str, Any]:
+    """The config with its evaluation entries as long as a training episode, so ``render.py`` films all of it."""
+    steps = config["env_params"]["custom_max_episode_steps"]
+    return {**config, "evaluate_param_list": [{**e, "num_timesteps": steps} for e in config["evaluate_param_list"]]}
+
+
 def check_policy(task: str) -> dict[str, Any]:
     """The exported policy evaluated by the command line in a fresh process (5 episodes of the task's length)."""
     seconds = STAND_SECONDS if task == "stand" else KNEEL_SECONDS
@@ -217,7 +231,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stand-session", type=Path, help="the humanoid_stand training session")
     parser.add_argument("--kneel-session", type=Path, help="the humanoid_kneel training session")
-    parser.add_argument("--commit", help="the commit the runs started from")
+    parser.add_argument("--stand-commit", help="the commit the stand run started from")
+    parser.add_argument("--kneel-commit", help="the commit the kneel run started from")
     parser.add_argument("--export", action="store_true", help="copy the first passing policies into the repository")
     parser.add_argument("--check", action="store_true", help="evaluate the exported policies from the command line")
     parser.add_argument("--sb3", action="store_true",
@@ -239,21 +254,25 @@ def main(argv=None) -> int:
         enable_compilation_cache()
         write_json(args.out or SB3_OUT, run_sb3(args.seeds, args.budget, args.test_every))
         return 0
-    if not (args.stand_session and args.kneel_session and args.commit):
-        print("error: give --stand-session, --kneel-session and --commit (or --sb3)", file=sys.stderr)
+    if not (args.stand_session and args.kneel_session and args.stand_commit and args.kneel_commit):
+        print("error: give --stand-session, --kneel-session, --stand-commit and --kneel-commit (or --sb3)",
+              file=sys.stderr)  # fmt: skip
         return 2
     sessions = {"stand": args.stand_session.expanduser(), "kneel": args.kneel_session.expanduser()}
-    results = {task: session_result(session, task) for task, session in sessions.items()}
-    out: dict[str, Any] = {**header({"runs_started_from_commit": args.commit,
-                                     "stand": "stands(): 5/5 lasted 10 s, mean torso 1.282 +- 0.05 m, both feet down",
+    commits = {"stand": args.stand_commit, "kneel": args.kneel_commit}
+    results = {task: {"run_started_from_commit": commits[task], **session_result(session, task)}
+               for task, session in sessions.items()}  # fmt: skip
+    out: dict[str, Any] = {**header({"stand": "stands(): 5/5 lasted 10 s, mean torso 1.282 +- 0.05 m, both feet down",
                                      "kneel": "kneels(): 5/5 lasted 3 s, ended on a knee, torso within 45 deg"}),
                            "seed004": SEED004, **results}  # fmt: skip
     for task, result in results.items():
         key = f"{task}_policy_path"
-        if args.export and result["passed"]:
-            checkpoint = sessions[task] / "trained_models" / str(result["env_steps_to_pass"])
-            export_policy(checkpoint, POLICY_DIRS[task])
+        step = kept_passing_step(sessions[task], result) if args.export else None
+        if step is not None:
+            export_policy(sessions[task] / "trained_models" / str(step), POLICY_DIRS[task], whole_episode_replay)
         out[key] = str(POLICY_DIRS[task].relative_to(ROOT)) if POLICY_DIRS[task].is_dir() else None
+        if out[key]:
+            out[f"{task}_policy_env_steps"] = json.loads((POLICY_DIRS[task] / "meta.json").read_text())["env_steps"]
         if args.check and out[key]:
             out[f"{task}_check"] = check_policy(task)
     out["sb3_time_to_stand"] = json.loads(SB3_OUT.read_text()) if SB3_OUT.is_file() else None

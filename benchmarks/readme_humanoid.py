@@ -29,9 +29,10 @@ def humanoid_section(d: Json) -> str:
 
 
 def settings_block(d: Json) -> str:
-    rows = [("runs started from commit", d["settings"]["runs_started_from_commit"])]
+    rows = []
     for task in ("stand", "kneel"):
         s = d[task]["settings"]
+        rows.append((f"{task}: run started from commit", d[task]["run_started_from_commit"]))
         rows.append((f"{task}: envs x steps, batch, epochs, lr, log std init",
                      f"{s['num_envs']} x {s['n_steps']}, {s['batch_size']}, {s['n_epochs']}, {s['learning_rate']:g}, "
                      f"{s['log_std_init']:g}"))  # fmt: skip

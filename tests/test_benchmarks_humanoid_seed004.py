@@ -47,6 +47,13 @@ def test_session_result_finds_the_first_passing_test(tmp_path):
         7.0,
     )
     assert [t["passed"] for t in result["tests"]] == [False, True, True]
+    (tmp_path / "trained_models" / "300").mkdir(parents=True)  # the session pruned the checkpoint of step 200
+    assert h.kept_passing_step(tmp_path, result) == 300
+
+
+def test_exported_config_replays_a_whole_episode():
+    config = {"env_params": {"custom_max_episode_steps": 667}, "evaluate_param_list": [{"num_timesteps": 300}]}
+    assert h.whole_episode_replay(config)["evaluate_param_list"] == [{"num_timesteps": 667}]
 
 
 def test_sb3_policy_in_jax_acts_as_sb3_predicts():
