@@ -271,7 +271,8 @@ class Session:
         if self._walk_test is None:
             self._walk_test = WalkTest(self.config, self.trainer.layout, logger.walk_test_episodes,
                                        logger.walk_test_seconds, self.trainer.env.dt)  # fmt: skip
-        return self._walk_test.run(self.state.params, self.state.normalizer, seed=self.config.env_params.seed)
+        seed = self.config.env_params.seed if logger.walk_test_seed is None else logger.walk_test_seed
+        return self._walk_test.run(self.state.params, self.state.normalizer, seed=seed)
 
     def evaluate(self, writer=None) -> dict[str, Any]:
         """Runs the evaluation batches and the walk test on the current policy; appends the result

@@ -369,3 +369,16 @@ def test_progress_line_shows_the_walk_test_or_the_humanoid_pose_test():
     assert progress_text({**base, "walk/fraction": 0.8, "walk/distance_mean": 10.17}).endswith(" walk=80% 10.2m")
     humanoid = {**base, "walk/fraction": 0.4, "walk/distance_mean": 0.6, "walk/torso_height_mean": 1.234}
     assert progress_text(humanoid).endswith(" lasted=40% torso=1.23m")
+
+
+@pytest.mark.parametrize(("walk_test_seed", "expected"), [(None, 1234), (7, 7)])
+def test_walk_test_starts_follow_their_own_seed_or_the_env_seed(tmp_path, monkeypatch, walk_test_seed, expected):
+    from mjx_myoassist.evaluator import WalkTest
+
+    seeds = []
+    monkeypatch.setattr(WalkTest, "run", lambda self, params, stats, seed=0: seeds.append(seed) or {"rows": []})
+    overrides = WALK + ["--config.env_params.seed", "1234", "--config.logger_params.walk_test_seed",
+                        "null" if walk_test_seed is None else str(walk_test_seed)]  # fmt: skip
+    session = Session.new(load_config(CONFIGS / "pointmass.json", overrides), results_dir=tmp_path)
+    session._run_walk_test()
+    assert seeds == [expected]

@@ -72,6 +72,11 @@ class LoggerParams:
     walk_test_seconds: float = _doc(
         10.0, "Length of a walk-test episode in s; an episode that lasts it walks.", check=POSITIVE
     )
+    walk_test_seed: int | None = _doc(
+        None,
+        "Seed of the walk test's starts; null = env_params.seed. Set it to compare runs of other training seeds "
+        "on the same starts.",
+    )
 
 
 @dataclass
