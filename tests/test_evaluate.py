@@ -191,6 +191,12 @@ def test_walk_summary_counts_the_episodes_that_last():
     assert walk_score(walk_summary(rows[:1], 10.0)) > walk_score(summary)
 
 
+def test_a_pose_test_is_not_scored_by_its_drift():
+    standing = {"seconds": 10.0, "distance": 0.02, "mean_speed": 0.002, "torso_height_mean": 1.27}
+    drifting = {**standing, "distance": 0.5}
+    assert walk_score(walk_summary([standing], 10.0)) == walk_score(walk_summary([drifting], 10.0))
+
+
 @pytest.mark.slow
 def test_walk_test_tells_the_published_policy_from_an_untrained_one(leg_session):
     """The published MyoAssist policy lasts the walk test (2 s, flat, 1.25 m/s); the untrained one falls."""
