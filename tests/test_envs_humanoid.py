@@ -65,6 +65,16 @@ def test_kneel_rewards_going_down_from_standing():
     assert at(1.1) > 0.2 and at(0.9) > 0.7
 
 
+def test_kneel_pays_for_the_knees_on_the_floor():
+    standing = body_pos()
+    kneeling = standing.at[humanoid.SHIN_R, 2].set(0.05).at[humanoid.SHIN_L, 2].set(0.05)
+    squatting = standing.at[humanoid.SHIN_R, 2].set(0.4).at[humanoid.SHIN_L, 2].set(0.4)
+    assert float(humanoid.knees_down_term(kneeling)) > 0.85
+    assert float(humanoid.knees_down_term(squatting)) < 0.01 and float(humanoid.knees_down_term(standing)) < 0.01
+    assert "knees" in humanoid.REWARD_FUNCTIONS["kneel"]["weights"]
+    assert "knees" not in humanoid.REWARD_FUNCTIONS["stand"]["weights"]
+
+
 def test_unknown_reward_function():
     with pytest.raises(ConfigError, match="reward_function 'sit'"):
         make(load_config(CONFIGS / "humanoid_stand.json", ["--config.env_params.reward_function", "sit"]))
