@@ -123,6 +123,13 @@ def session_result(session: Path, task: str) -> dict[str, Any]:
     }
 
 
+def earlier_run(session: Path, commit: str) -> dict[str, Any]:
+    """An earlier kneel run: where it got to and its last pose test."""
+    result = session_result(session, "kneel")
+    return {"run_started_from_commit": commit, "session": str(session), "env_steps": result["env_steps"],
+            "passed": result["passed"], "last_test": result["tests"][-1] if result["tests"] else None}  # fmt: skip
+
+
 def kept_passing_step(session: Path, result: dict[str, Any]) -> int | None:
     """The first passing test whose checkpoint the session still holds (a session keeps its last checkpoints and
     its best one)."""
@@ -233,6 +240,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--kneel-session", type=Path, help="the humanoid_kneel training session")
     parser.add_argument("--stand-commit", help="the commit the stand run started from")
     parser.add_argument("--kneel-commit", help="the commit the kneel run started from")
+    parser.add_argument(
+        "--earlier-kneel",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("SESSION", "COMMIT"),
+        help="an earlier kneel run (another kneel reward) and its commit, reported with its last test",
+    )
     parser.add_argument("--export", action="store_true", help="copy the first passing policies into the repository")
     parser.add_argument("--check", action="store_true", help="evaluate the exported policies from the command line")
     parser.add_argument("--sb3", action="store_true",
@@ -275,6 +290,9 @@ def main(argv=None) -> int:
             out[f"{task}_policy_env_steps"] = json.loads((POLICY_DIRS[task] / "meta.json").read_text())["env_steps"]
         if args.check and out[key]:
             out[f"{task}_check"] = check_policy(task)
+    out["kneel_earlier_runs"] = [
+        earlier_run(Path(session).expanduser(), commit) for session, commit in args.earlier_kneel
+    ]
     out["sb3_time_to_stand"] = json.loads(SB3_OUT.read_text()) if SB3_OUT.is_file() else None
     write_json(args.out or RESULTS / "humanoid_seed004.json", out)
     return 0

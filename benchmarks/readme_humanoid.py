@@ -25,7 +25,8 @@ POSE_KEYS = [("torso height mean (m)", "torso_height_mean", f2), ("torso height 
 def humanoid_section(d: Json) -> str:
     return section("The humanoid project (seeds/004): stand and kneel trained here", NOTE, run_table(d),
                    settings_block(d), cost_table(d), sb3_table(d.get("sb3_time_to_stand")),
-                   checks_table(d), tests_table(d, "stand"), tests_table(d, "kneel"))  # fmt: skip
+                   checks_table(d), earlier_kneel_table(d.get("kneel_earlier_runs")), tests_table(d, "stand"),
+                   tests_table(d, "kneel"))  # fmt: skip
 
 
 def settings_block(d: Json) -> str:
@@ -93,3 +94,18 @@ def tests_table(d: Json, task: str, shown: int = 12) -> str:
             for i in picks]  # fmt: skip
     header = [f"{task} pose test at env steps", "wall s", "passed", "episode seconds", "torso height mean (m)"]
     return table(header, rows)
+
+
+def earlier_kneel_table(runs: list[Json] | None) -> str:
+    """Earlier kneel runs, each with the kneel reward of its commit (mjx_myoassist/envs/humanoid.py), at their end."""
+
+    def cells(test: Json, key: str, fmt) -> str:
+        return " / ".join(fmt(x) for x in test[key])
+
+    rows = [[r["run_started_from_commit"], f"{r['env_steps']:,}", "yes" if r["passed"] else "no",
+             cells(r["last_test"], "seconds", f2), cells(r["last_test"], "torso_height_final", f2),
+             cells(r["last_test"], "feet_contact_final", n0), cells(r["last_test"], "knees_contact_final", n0)]
+            for r in runs or () if r["last_test"]]  # fmt: skip
+    header = ["earlier kneel run from commit", "env steps", "kneeled", "last test: seconds", "torso final (m)",
+              "feet on floor", "knees on floor"]  # fmt: skip
+    return table(header, rows) if rows else ""
