@@ -239,14 +239,15 @@ class Session:
 
     def save_checkpoint(self) -> Path:
         """Saves ``trained_models/<env_steps>`` and deletes the checkpoints ``logger_params.keep_last`` does not
-        keep (the best evaluation's is always kept); :attr:`save_s` is how long it took."""
+        keep (the best evaluation's and the first walk's are always kept); :attr:`save_s` is how long it took."""
         started, params = time.perf_counter(), self.config.logger_params
         path = checkpoint.save(
             self.dir / "trained_models" / str(self.env_steps), self.state, self.config, self.trainer.layout,
             env_state=params.save_env_state,
         )  # fmt: skip
         best = [self.best_evaluation()["step"]] if self.evaluations else []
-        checkpoint.prune(self.dir, params.keep_last, keep_steps=best)
+        first_walk = [self.first_walk["step"]] if self.first_walk else []  # the policy that walked first
+        checkpoint.prune(self.dir, params.keep_last, keep_steps=[*best, *first_walk])
         self.save_s = time.perf_counter() - started
         return path
 

@@ -205,11 +205,12 @@ def test_log_entries_count_every_episode_since_the_previous_log(tmp_path):
         assert entry["episode/count"] == count > 0
         expected = (a["episode/return"] * a["episode/count"] + b["episode/return"] * b["episode/count"]) / count
         assert entry["episode/return"] == pytest.approx(expected, rel=1e-6)
-    # retention (keep_last 2) keeps the two newest checkpoints and the best evaluation's
+    # retention (keep_last 2) keeps the two newest checkpoints, the best evaluation's and the first walk's
     evaluations = json.loads((every / "evaluations.json").read_text())
     best = max(reversed(evaluations), key=session_module.evaluation_score)["step"]
+    first_walk = json.loads((every / "first_walk.json").read_text())["step"]  # the point mass lasts the walk test
     kept = {step for step, _ in checkpoint.list_checkpoints(every)}
-    assert kept == {384, 512, best}
+    assert kept == {384, 512, best, first_walk}
 
 
 def test_warm_start_from_previous_policy(straight_run, tmp_path):
@@ -329,7 +330,8 @@ WALK = OVERRIDES + ["--config.logger_params.evaluate_frequency", "2", "--config.
 
 @pytest.mark.parametrize(("seconds", "walks"), [(0.05, True), (1000.0, False)])
 def test_walk_test_runs_with_every_evaluation_and_records_the_first_walk(tmp_path, seconds, walks):
-    overrides = WALK + ["--config.logger_params.walk_test_seconds", str(seconds)]
+    keep_one = ["--config.logger_params.keep_last", "1"]
+    overrides = WALK + keep_one + ["--config.logger_params.walk_test_seconds", str(seconds)]
     run = Session.new(load_config(CONFIGS / "pointmass.json", overrides), results_dir=tmp_path).run(progress=False)
     evaluations = json.loads((run / "evaluations.json").read_text())
     assert [e["step"] for e in evaluations] == [256, 512]
@@ -346,6 +348,7 @@ def test_walk_test_runs_with_every_evaluation_and_records_the_first_walk(tmp_pat
     if walks:
         record = json.loads(first.read_text())
         assert record["step"] == 256 and record["wall_s_with_compile"] > record["wall_s"] > 0
+        assert 256 in {step for step, _ in checkpoint.list_checkpoints(run)}  # the first walking policy is kept
 
 
 def test_best_checkpoint_is_chosen_by_the_walk_test_before_the_return():
