@@ -211,6 +211,15 @@ def sb3_seed(seed: int, budget: float, test_every: int, test, env_seed: int) -> 
             "wall_s_to_stand": first["wall_s"] if first else None, "tests": tests}  # fmt: skip
 
 
+def effective_settings(config) -> dict[str, Any]:
+    """The PPO settings a run trains with (the preset and the overrides together)."""
+    import dataclasses
+
+    arch = config.policy_params.custom_policy_params
+    return {"num_envs": config.env_params.num_envs, **dataclasses.asdict(config.ppo_params),
+            "net_arch": arch.net_arch, "activation": arch.activation, "log_std_init": arch.log_std_init}  # fmt: skip
+
+
 def run_sb3(seeds: Sequence[int], budget: float, test_every: int) -> dict[str, Any]:
     """SB3 with train_vs_sb3's stand settings until its pose test stands (or the budget ends), per seed."""
     from benchmarks import train_vs_sb3
@@ -223,6 +232,7 @@ def run_sb3(seeds: Sequence[int], budget: float, test_every: int) -> dict[str, A
     test = WalkTest(config, None, 5, STAND_SECONDS, make(config).dt, policy=sb3_policy(arch.activation, normalize))
     runs = [sb3_seed(seed, budget, test_every, test, config.env_params.seed) for seed in seeds]
     settings = {"config": "humanoid_stand", "overrides": train_vs_sb3.task_overrides("stand", normalize, "sb3"),
+                "effective": effective_settings(config),
                 "budget_s": budget, "seeds": list(seeds), "test_every_env_steps": test_every,
                 "pose_test": "5 deterministic episodes of 10 s, the env seed's starts; stands = benchmarks."
                              "humanoid_seed004.stands"}  # fmt: skip
