@@ -10,10 +10,13 @@ NOTE = (
     "runs 5 deterministic episodes from the env seed's perturbed starts (10 s for stand, 3 s for kneel). It *stands* "
     "when every episode lasts 10 s with a mean torso height of 1.282 +- 0.05 m and both feet on the floor at the "
     "end; it *kneels* when every episode lasts 3 s and ends on at least one knee with the torso within 45 deg of "
-    "vertical. The policies ship with the package (`mjx_myoassist.data.policy_path('humanoid_stand')`); "
-    "`python -m mjx_myoassist.evaluate <policy folder> --episodes 5 --seconds 10` evaluates one and "
-    "`python render.py <policy folder> --steps 667` films it. SB3's time to stand uses `train_vs_sb3.py`'s stand "
-    "settings (8 envs x 256 steps over `SubprocVecEnv`, batch 512, 4 epochs, lr 3e-4) with the same pose test on "
+    "vertical. Kneel's reward (`mjx_myoassist/envs/humanoid.py`): torso height 0.75 m with a 0.3 m wide term, "
+    "upright, balance, knees on the floor, energy; the earlier kneel rewards (a 0.1 m height term; no knees term) "
+    "and where their runs ended are in the earlier-runs table. The policies ship with the package "
+    "(`mjx_myoassist.data.policy_path('humanoid_stand')`); `python -m mjx_myoassist.evaluate <policy folder> "
+    "--episodes 5 --seconds 10` evaluates one and `python render.py <policy folder>` films a whole episode. SB3's "
+    "time to stand uses `train_vs_sb3.py`'s stand settings on the preset (8 envs x 256 steps over `SubprocVecEnv`, "
+    "batch 512, 4 epochs, lr 3e-4, log std init -1, target_kl 0.02) with the same pose test on "
     "the same starts, every 102,400 env steps inside its timed window, until it stands or its budget ends."
 )
 
