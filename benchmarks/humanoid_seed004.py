@@ -230,13 +230,14 @@ def run_sb3(seeds: Sequence[int], budget: float, test_every: int) -> dict[str, A
     config = train_vs_sb3.load("stand", normalize, "sb3")
     arch = config.policy_params.custom_policy_params
     test = WalkTest(config, None, 5, STAND_SECONDS, make(config).dt, policy=sb3_policy(arch.activation, normalize))
-    runs = [sb3_seed(seed, budget, test_every, test, config.env_params.seed) for seed in seeds]
     settings = {"config": "humanoid_stand", "overrides": train_vs_sb3.task_overrides("stand", normalize, "sb3"),
                 "effective": effective_settings(config),
                 "budget_s": budget, "seeds": list(seeds), "test_every_env_steps": test_every,
                 "pose_test": "5 deterministic episodes of 10 s, the env seed's starts; stands = benchmarks."
                              "humanoid_seed004.stands"}  # fmt: skip
-    return {**header(settings, "stable-baselines3", "torch"), "runs": runs,
+    head = header(settings, "stable-baselines3", "torch")  # the commit and machine the runs start from
+    runs = [sb3_seed(seed, budget, test_every, test, config.env_params.seed) for seed in seeds]
+    return {**head, "runs": runs,
             "stood": sum(r["stood"] for r in runs),
             "steps_per_s": spread([r["steps_per_s"] for r in runs])}  # fmt: skip
 
