@@ -10,7 +10,7 @@ Every evaluation of a session runs the presets' pose test (``logger_params.walk_
 episodes from perturbed starts, 10 s for stand, 3 s for kneel), whose rows hold the torso height, the upright
 angle and the body parts on the floor.  This script reads both sessions and writes
 ``benchmarks/results/humanoid_seed004.json``: the first test that :func:`stands` / :func:`kneels` (env steps,
-wall time with and without compile), every test along the runs, and with ``--export`` the two policies as
+wall time with and without compile), every test along the runs, and with ``--export stand kneel`` those policies as
 policy-only folders shipped with the package (``mjx_myoassist/data/policies/humanoid_<task>``: weights and
 ``session_config.json``; :func:`mjx_myoassist.data.policy_path`), with ``--check`` evaluated by
 ``python -m mjx_myoassist.evaluate`` in fresh processes.
@@ -21,7 +21,7 @@ every ``--test-every`` env steps inside its timed window, until it stands or ``-
 ``humanoid_seed004_sb3.json``, which the main results file then includes.
 
     python -m benchmarks.humanoid_seed004 --stand-session S --kneel-session K --stand-commit C --kneel-commit C \\
-        [--export] [--check]
+        [--export stand kneel] [--check]
     python -m benchmarks.humanoid_seed004 --sb3 [--budget 1800] [--seeds 0 1 2]
 """
 
@@ -143,15 +143,17 @@ def whole_episode_replay(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "evaluate_param_list": [{**e, "num_timesteps": steps} for e in config["evaluate_param_list"]]}
 
 
-def check_policy(task: str) -> dict[str, Any]:
-    """The exported policy evaluated by the command line in a fresh process (5 episodes of the task's length)."""
+def check_policy(task: str, path: Path) -> dict[str, Any]:
+    """A policy (the shipped folder, or a session's checkpoint not shipped yet) evaluated by the command line in a
+    fresh process: 5 episodes of the task's length from evaluate's default starts."""
     seconds = STAND_SECONDS if task == "stand" else KNEEL_SECONDS
-    shown = ["python", "-m", "mjx_myoassist.evaluate", str(POLICY_DIRS[task].relative_to(ROOT)), "--episodes", "5",
-             "--seconds", f"{seconds:g}"]  # fmt: skip
+    shown_path = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    args = ["-m", "mjx_myoassist.evaluate", str(path), "--episodes", "5", "--seconds", f"{seconds:g}"]
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, *shown[1:], "--json", f"{tmp}/rows.json"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, *args, "--json", f"{tmp}/rows.json"], cwd=ROOT, check=True)
         rows = json.loads(Path(f"{tmp}/rows.json").read_text())["episodes"]
-    return {"command": shown, "passed": CRITERIA[task](rows, seconds), "episodes": rows}
+    command = ["python", *args[:2], shown_path, *args[3:]]
+    return {"command": command, "passed": CRITERIA[task](rows, seconds), "episodes": rows}
 
 
 # ----------------------------------------------------------------------------- SB3's time to stand
@@ -259,7 +261,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar=("SESSION", "COMMIT"),
         help="an earlier kneel run (another kneel reward) and its commit, reported with its last test",
     )
-    parser.add_argument("--export", action="store_true", help="copy the first passing policies into the repository")
+    parser.add_argument(
+        "--same-settings",
+        nargs=2,
+        metavar=("SESSION", "COMMIT"),
+        help="a stand run of ours with SB3's settings (train_vs_sb3's stand overrides) and its commit",
+    )
+    parser.add_argument(
+        "--export",
+        nargs="+",
+        default=[],
+        choices=["stand", "kneel"],
+        help="copy these tasks' first passing policies into the package",
+    )
     parser.add_argument("--check", action="store_true", help="evaluate the exported policies from the command line")
     parser.add_argument("--sb3", action="store_true",
                         help="measure SB3's time to stand (writes humanoid_seed004_sb3.json)")  # fmt: skip
@@ -293,17 +307,22 @@ def main(argv=None) -> int:
                            "seed004": SEED004, **results}  # fmt: skip
     for task, result in results.items():
         key = f"{task}_policy_path"
-        step = kept_passing_step(sessions[task], result) if args.export else None
+        step = kept_passing_step(sessions[task], result) if task in args.export else None
         if step is not None:
             export_policy(sessions[task] / "trained_models" / str(step), POLICY_DIRS[task], whole_episode_replay)
         out[key] = str(POLICY_DIRS[task].relative_to(ROOT)) if POLICY_DIRS[task].is_dir() else None
         if out[key]:
             out[f"{task}_policy_env_steps"] = json.loads((POLICY_DIRS[task] / "meta.json").read_text())["env_steps"]
-        if args.check and out[key]:
-            out[f"{task}_check"] = check_policy(task)
+        passing = kept_passing_step(sessions[task], result)
+        checked = POLICY_DIRS[task] if out[key] else sessions[task] / "trained_models" / str(passing)
+        if args.check and (out[key] or passing is not None):
+            out[f"{task}_check"] = check_policy(task, checked)
     out["kneel_earlier_runs"] = [
         earlier_run(Path(session).expanduser(), commit) for session, commit in args.earlier_kneel
     ]
+    if args.same_settings:
+        session, commit = Path(args.same_settings[0]).expanduser(), args.same_settings[1]
+        out["stand_with_sb3_settings"] = {"run_started_from_commit": commit, **session_result(session, "stand")}
     out["sb3_time_to_stand"] = json.loads(SB3_OUT.read_text()) if SB3_OUT.is_file() else None
     write_json(args.out or RESULTS / "humanoid_seed004.json", out)
     return 0

@@ -59,7 +59,7 @@ COMMANDS = [  # (command, what it measures, results file)
     ("`python -m benchmarks.walk_from_scratch --session DIR --commit C [--export] [--check]`",
      "a from-scratch run of the many-envs preset until its walk test passes", "`walk_from_scratch.json`"),
     ("`python -m benchmarks.humanoid_seed004 --stand-session DIR --kneel-session DIR --stand-commit C --kneel-commit C "
-     "[--export] [--check]` and `... --sb3 [--budget 1800]`",
+     "[--export stand kneel] [--check]` and `... --sb3 [--budget 1800]`",
      "the humanoid's stand and kneel trained here; SB3's time to stand",
      "`humanoid_seed004.json`, `humanoid_seed004_sb3.json`"),
     ("`python -m benchmarks.readme`", "this file, from `benchmarks/results/*.json`", "—"),

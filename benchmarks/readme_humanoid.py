@@ -26,9 +26,10 @@ POSE_KEYS = [("torso height mean (m)", "torso_height_mean", f2), ("torso height 
 
 
 def humanoid_section(d: Json) -> str:
+    sb3 = sb3_table(d.get("sb3_time_to_stand"), d["stand"], d.get("stand_with_sb3_settings"))
+    earlier = earlier_kneel_table(d.get("kneel_earlier_runs"))
     return section("The humanoid project (seeds/004): stand and kneel trained here", NOTE, run_table(d),
-                   settings_block(d), cost_table(d), sb3_table(d.get("sb3_time_to_stand")),
-                   checks_table(d), earlier_kneel_table(d.get("kneel_earlier_runs")), tests_table(d, "stand"),
+                   settings_block(d), cost_table(d), sb3, checks_table(d), earlier, tests_table(d, "stand"),
                    tests_table(d, "kneel"))  # fmt: skip
 
 
@@ -55,19 +56,25 @@ def cost_table(d: Json) -> str:
                      opt(r["wall_s_with_compile_to_pass"], lambda x: f1(x / 60)),
                      f"{r['env_steps']:,}", opt(r["env_steps_per_s_mean"], n0),
                      f"{d['seed004']['env_steps']:,}"])  # fmt: skip
-    header = ["", "passed", "env steps to pass", "wall min to pass (compile excluded)", "(included)",
+    header = ["", "pose test passed", "env steps to pass", "wall min to pass (compile excluded)", "(included)",
               "env steps run", "mean env steps/s", "seeds/004 (SB3)"]  # fmt: skip
     return table(header, rows)
 
 
-def sb3_table(s: Json | None) -> str:
+def sb3_table(s: Json | None, ours: Json | None = None, same: Json | None = None) -> str:
+    """SB3's seeds beside our preset's run and our trainer with SB3's settings (same pose test, same machine)."""
     if not s:
         return ""
-    rows = [[r["seed"], "yes" if r["stood"] else "no", opt(r["env_steps_to_stand"], lambda x: f"{x:,}"),
+    rows = [[f"SB3 seed {r['seed']}", "yes" if r["stood"] else "no", opt(r["env_steps_to_stand"], lambda x: f"{x:,}"),
              opt(r["wall_s_to_stand"], lambda x: f1(x / 60)), f"{r['steps']:,}", f1(r["seconds"] / 60),
              n0(r["steps_per_s"])] for r in s["runs"]]  # fmt: skip
+    for name, r in (("ours, the preset", ours), ("ours, SB3's settings", same)):
+        if r:
+            rows.append([name, "yes" if r["passed"] else "no", opt(r["env_steps_to_pass"], lambda x: f"{x:,}"),
+                         opt(r["wall_s_to_pass"], lambda x: f1(x / 60)), f"{r['env_steps']:,}",
+                         opt(r["wall_s"], lambda x: f1(x / 60)), opt(r["env_steps_per_s_mean"], n0)])  # fmt: skip
     m = s["machine"]
-    header = [f"SB3 seed ({m['cpu_model']}, {m['cpu_count']} cores; {s['date']}, commit {s['commit']})", "stood",
+    header = [f"run ({m['cpu_model']}, {m['cpu_count']} cores; SB3: {s['date']}, commit {s['commit']})", "stood",
               "env steps to stand", "wall min to stand", "env steps run", "wall min run", "env steps/s"]  # fmt: skip
     return table(header, rows)
 
@@ -78,7 +85,8 @@ def checks_table(d: Json) -> str:
     for task in ("stand", "kneel"):
         check = d.get(f"{task}_check")
         for e in check["episodes"] if check else ():
-            rows.append([f"`{' '.join(check['command'][3:])}`" if e["episode"] == 0 else DASH, task, e["episode"],
+            verdict = f"{task} ({'passes' if check['passed'] else 'does not pass'})"
+            rows.append([f"`{' '.join(check['command'][3:])}`" if e["episode"] == 0 else DASH, verdict, e["episode"],
                          f2(e["seconds"]), e["end"], *[fmt(e[key]) for _, key, fmt in POSE_KEYS]])  # fmt: skip
     header = ["command-line check (`python -m mjx_myoassist.evaluate ...`)", "task", "episode", "s", "ended",
               *[name for name, _, _ in POSE_KEYS[:3]], "feet on floor", "knees on floor", "hands on floor"]  # fmt: skip
