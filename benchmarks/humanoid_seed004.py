@@ -262,10 +262,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="an earlier kneel run (another kneel reward) and its commit, reported with its last test",
     )
     parser.add_argument(
-        "--same-settings",
+        "--earlier-stand",
         nargs=2,
+        action="append",
+        default=[],
         metavar=("SESSION", "COMMIT"),
-        help="a stand run of ours with SB3's settings (train_vs_sb3's stand overrides) and its commit",
+        help="an earlier stand run (other PPO settings) and its commit, reported beside the preset's",
     )
     parser.add_argument(
         "--export",
@@ -320,9 +322,10 @@ def main(argv=None) -> int:
     out["kneel_earlier_runs"] = [
         earlier_run(Path(session).expanduser(), commit) for session, commit in args.earlier_kneel
     ]
-    if args.same_settings:
-        session, commit = Path(args.same_settings[0]).expanduser(), args.same_settings[1]
-        out["stand_with_sb3_settings"] = {"run_started_from_commit": commit, **session_result(session, "stand")}
+    out["stand_earlier_runs"] = [
+        {"run_started_from_commit": commit, **session_result(Path(session).expanduser(), "stand")}
+        for session, commit in args.earlier_stand
+    ]
     out["sb3_time_to_stand"] = json.loads(SB3_OUT.read_text()) if SB3_OUT.is_file() else None
     write_json(args.out or RESULTS / "humanoid_seed004.json", out)
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from benchmarks.readme_tables import DASH, Json, f1, f2, n0, opt, run_table, section, settings_table, table
 
 NOTE = (
@@ -26,11 +28,16 @@ POSE_KEYS = [("torso height mean (m)", "torso_height_mean", f2), ("torso height 
 
 
 def humanoid_section(d: Json) -> str:
-    sb3 = sb3_table(d.get("sb3_time_to_stand"), d["stand"], d.get("stand_with_sb3_settings"))
+    sb3 = sb3_table(d.get("sb3_time_to_stand"), d["stand"], d.get("stand_earlier_runs", []))
     earlier = earlier_kneel_table(d.get("kneel_earlier_runs"))
     return section("The humanoid project (seeds/004): stand and kneel trained here", NOTE, run_table(d),
                    settings_block(d), cost_table(d), sb3, checks_table(d), earlier, tests_table(d, "stand"),
                    tests_table(d, "kneel"))  # fmt: skip
+
+
+def settings_text(s: Json) -> str:
+    return (f"{s['num_envs']} x {s['n_steps']}, {s['batch_size']}, {s['n_epochs']}, {s['learning_rate']:g}, "
+            f"{s['log_std_init']:g}")  # fmt: skip
 
 
 def settings_block(d: Json) -> str:
@@ -38,9 +45,7 @@ def settings_block(d: Json) -> str:
     for task in ("stand", "kneel"):
         s = d[task]["settings"]
         rows.append((f"{task}: run started from commit", d[task]["run_started_from_commit"]))
-        rows.append((f"{task}: envs x steps, batch, epochs, lr, log std init",
-                     f"{s['num_envs']} x {s['n_steps']}, {s['batch_size']}, {s['n_epochs']}, {s['learning_rate']:g}, "
-                     f"{s['log_std_init']:g}"))  # fmt: skip
+        rows.append((f"{task}: envs x steps, batch, epochs, lr, log std init", settings_text(s)))
     rows.append(("policies", ", ".join(f"`{d[f'{t}_policy_path']}`" for t in ("stand", "kneel")
                                        if d.get(f"{t}_policy_path")) or None))  # fmt: skip
     return settings_table(rows)
@@ -61,14 +66,17 @@ def cost_table(d: Json) -> str:
     return table(header, rows)
 
 
-def sb3_table(s: Json | None, ours: Json | None = None, same: Json | None = None) -> str:
-    """SB3's seeds beside our preset's run and our trainer with SB3's settings (same pose test, same machine)."""
+def sb3_table(s: Json | None, ours: Json | None = None, earlier: Sequence[Json] = ()) -> str:
+    """SB3's seeds beside our preset's stand run and earlier stand runs of other settings (same pose test, same
+    machine)."""
     if not s:
         return ""
     rows = [[f"SB3 seed {r['seed']}", "yes" if r["stood"] else "no", opt(r["env_steps_to_stand"], lambda x: f"{x:,}"),
              opt(r["wall_s_to_stand"], lambda x: f1(x / 60)), f"{r['steps']:,}", f1(r["seconds"] / 60),
              n0(r["steps_per_s"])] for r in s["runs"]]  # fmt: skip
-    for name, r in (("ours, the preset", ours), ("ours, SB3's settings", same)):
+    named = [("ours, the preset", ours)] + [(f"ours, {settings_text(r['settings'])} (earlier run from "
+                                             f"{r['run_started_from_commit']})", r) for r in earlier]  # fmt: skip
+    for name, r in named:
         if r:
             rows.append([name, "yes" if r["passed"] else "no", opt(r["env_steps_to_pass"], lambda x: f"{x:,}"),
                          opt(r["wall_s_to_pass"], lambda x: f1(x / 60)), f"{r['env_steps']:,}",
