@@ -253,22 +253,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--kneel-session", type=Path, help="the humanoid_kneel training session")
     parser.add_argument("--stand-commit", help="the commit the stand run started from")
     parser.add_argument("--kneel-commit", help="the commit the kneel run started from")
-    parser.add_argument(
-        "--earlier-kneel",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("SESSION", "COMMIT"),
-        help="an earlier kneel run (another kneel reward) and its commit, reported with its last test",
-    )
-    parser.add_argument(
-        "--earlier-stand",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("SESSION", "COMMIT"),
-        help="an earlier stand run (other PPO settings) and its commit, reported beside the preset's",
-    )
+    earlier = {"stand": "other PPO settings, reported beside the preset's run",
+               "kneel": "another kneel reward, reported with its last test"}  # fmt: skip
+    for task, what in earlier.items():
+        parser.add_argument(f"--earlier-{task}", nargs=2, action="append", default=[], metavar=("SESSION", "COMMIT"),
+                            help=f"an earlier {task} run ({what}) and its commit")  # fmt: skip
     parser.add_argument(
         "--export",
         nargs="+",
