@@ -147,6 +147,16 @@ def export_policy(checkpoint: Path, dest: Path, config: Callable[[dict], dict] |
     return dest
 
 
+def evaluate_by_command_line(args: Sequence[str], cwd: Path) -> list[dict[str, Any]]:
+    """``python -m mjx_myoassist.evaluate <args>`` in a fresh process run in ``cwd``: its per-episode rows."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "mjx_myoassist.evaluate", *args, "--json", f"{tmp}/rows.json"]
+        subprocess.run(command, cwd=cwd, check=True)
+        return json.loads(Path(f"{tmp}/rows.json").read_text())["episodes"]
+
+
 def write_json(path: Path, data: dict[str, Any], quiet: bool = False) -> None:
     """Writes a results file (indent 1, trailing newline), creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,14 +29,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import RESULTS, ROOT, export_policy, header, spread, write_json
+from benchmarks.harness import RESULTS, ROOT, evaluate_by_command_line, export_policy, header, spread, write_json
 
 STAND_HEIGHT, HEIGHT_TOLERANCE = 1.282, 0.05  # m: seeds/004's target torso height; the issue's band
 KNEEL_MAX_UPRIGHT_DEG = 45.0  # a kneel ends with the torso within this angle of vertical
@@ -148,11 +146,9 @@ def check_policy(task: str, path: Path) -> dict[str, Any]:
     fresh process: 5 episodes of the task's length from evaluate's default starts."""
     seconds = STAND_SECONDS if task == "stand" else KNEEL_SECONDS
     shown_path = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-    args = ["-m", "mjx_myoassist.evaluate", str(path), "--episodes", "5", "--seconds", f"{seconds:g}"]
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, *args, "--json", f"{tmp}/rows.json"], cwd=ROOT, check=True)
-        rows = json.loads(Path(f"{tmp}/rows.json").read_text())["episodes"]
-    command = ["python", *args[:2], shown_path, *args[3:]]
+    options = ["--episodes", "5", "--seconds", f"{seconds:g}"]
+    rows = evaluate_by_command_line([str(path), *options], ROOT)
+    command = ["python", "-m", "mjx_myoassist.evaluate", shown_path, *options]
     return {"command": command, "passed": CRITERIA[task](rows, seconds), "episodes": rows}
 
 

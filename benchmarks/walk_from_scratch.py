@@ -26,13 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import FIXTURES, RESULTS, ROOT, export_policy, header, write_json
+from benchmarks.harness import FIXTURES, RESULTS, ROOT, evaluate_by_command_line, export_policy, header, write_json
 from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.evaluator import walk_summary
 
@@ -107,16 +104,11 @@ def check_policy(fixtures: Path) -> dict[str, Any]:
     cases = {"cpu_1200hz_mjx_ready_contacts": [],
              "cpu_1200hz_myoassist_contacts": ["--config.env_params.mjx_ready_edits", "false"]}  # fmt: skip
     out = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, extra in cases.items():
-            command = [sys.executable, "-m", "mjx_myoassist.evaluate", str(POLICY_DIR), *base, *extra,
-                       "--json", f"{tmp}/{name}.json"]  # fmt: skip
-            subprocess.run(command, cwd=fixtures / "myoassist", check=True)
-            rows = json.loads(Path(f"{tmp}/{name}.json").read_text())["episodes"]
-            walked = passes(walk_summary(rows, 10.0))
-            shown = ["python", "-m", "mjx_myoassist.evaluate", str(POLICY_DIR.relative_to(ROOT)), *base, *extra]
-            out[name] = {"command": shown, "cwd": "<MyoAssist checkout>", "episodes": rows,
-                         "walked": walked}  # fmt: skip
+    for name, extra in cases.items():
+        rows = evaluate_by_command_line([str(POLICY_DIR), *base, *extra], fixtures / "myoassist")
+        shown = ["python", "-m", "mjx_myoassist.evaluate", str(POLICY_DIR.relative_to(ROOT)), *base, *extra]
+        out[name] = {"command": shown, "cwd": "<MyoAssist checkout>", "episodes": rows,
+                     "walked": passes(walk_summary(rows, 10.0))}  # fmt: skip
     return out
 
 
@@ -126,21 +118,19 @@ def random_starts(session: Path, fixtures: Path, episodes: int, seed: int) -> di
     cpu backend, each evaluated by the command line in a fresh process."""
     last = max((p for p in (session / "trained_models").iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
     base = ["--backend", "cpu", "--episodes", str(episodes), "--seconds", "10", "--seed", str(seed)]
+    published = PUBLISHED_SESSION.split("/", 1)[1]  # from the MyoAssist checkout root
     cases = {
         "ours_last_checkpoint": ([str(last)], f"{session.name}/trained_models/{last.name}"),
-        "myoassist_published": ([PUBLISHED_SESSION.split("/", 1)[1], "--config.env_params.reference_data_path",
+        "myoassist_published": ([published, "--config.env_params.reference_data_path",
                                  str(fixtures / "recorded/surrogate_short_reference_gait.npz")],
-                                f"<MyoAssist checkout>/{PUBLISHED_SESSION.split('/', 1)[1]} (surrogate reference)"),
+                                f"<MyoAssist checkout>/{published} (surrogate reference)"),
     }  # fmt: skip
     out: dict[str, Any] = {"episodes": episodes, "seed": seed, "seconds": 10.0}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, (args, shown) in cases.items():
-            command = [sys.executable, "-m", "mjx_myoassist.evaluate", *args, *base, "--json", f"{tmp}/{name}.json"]
-            subprocess.run(command, cwd=fixtures / "myoassist", check=True)
-            rows = json.loads(Path(f"{tmp}/{name}.json").read_text())["episodes"]
-            failed = [{"episode": r["episode"], "steps": r["steps"], "end": r["end"]} for r in rows
-                      if r["seconds"] < 10.0 - 1e-6 or r["distance"] < MIN_DISTANCE_M]  # fmt: skip
-            out[name] = {"policy": shown, "walked": len(rows) - len(failed), "failed": failed}
+    for name, (args, shown) in cases.items():
+        rows = evaluate_by_command_line([*args, *base], fixtures / "myoassist")
+        failed = [{"episode": r["episode"], "steps": r["steps"], "end": r["end"]} for r in rows
+                  if r["seconds"] < 10.0 - 1e-6 or r["distance"] < MIN_DISTANCE_M]  # fmt: skip
+        out[name] = {"policy": shown, "walked": len(rows) - len(failed), "failed": failed}
     return out
 
 

@@ -56,9 +56,8 @@ class Evaluator:
     def __init__(self, config: TrainSessionConfigBase, layout: networks.NetworkLayout | None, env: Env | None = None,
                  policy: PolicyMaker | None = None):  # fmt: skip
         self.config = config
-        self.make_policy = policy or functools.partial(
-            self._network_policy, layout, config.ppo_params.normalize_observation
-        )
+        normalize = config.ppo_params.normalize_observation
+        self.make_policy = policy or (lambda params, stats: deterministic_policy(layout, params, stats, normalize))
         self.env = env or make(config)
         self.entries = list(config.evaluate_param_list) or [EvaluateParams()]
         self.num_envs = max(e.num_envs for e in self.entries)
@@ -66,10 +65,6 @@ class Evaluator:
         self.has_root_x = self.env.root_x_qpos is not None
         self._rollout = jax.jit(functools.partial(self._rollout_impl, series=False))
         self._series_rollout = jax.jit(functools.partial(self._rollout_impl, series=True))
-
-    @staticmethod
-    def _network_policy(layout: networks.NetworkLayout, normalize: bool, params: Any, stats: RunningStats):
-        return deterministic_policy(layout, params, stats, normalize)
 
     def _root_x(self, state: State) -> jax.Array:
         """Root x of every env of a batch (zeros when the env has no root x)."""
