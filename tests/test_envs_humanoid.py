@@ -75,6 +75,17 @@ def test_kneel_pays_for_the_knees_on_the_floor():
     assert "knees" not in humanoid.REWARD_FUNCTIONS["stand"]["weights"]
 
 
+def test_kneel_pays_for_holding_still():
+    """The stillness term is 1 at rest, small when the torso shuffles at 0.33 m/s; vertical speed is free."""
+    still = jnp.zeros(27)
+    at = lambda qvel: float(humanoid.stillness_term(qvel))  # noqa: E731
+    assert at(still) == pytest.approx(1.0)
+    assert at(still.at[2].set(1.0)) == pytest.approx(1.0)
+    assert at(still.at[0].set(0.33)) < 0.1 and at(still.at[1].set(-0.33)) < 0.1
+    assert "still" in humanoid.REWARD_FUNCTIONS["kneel"]["weights"]
+    assert "still" not in humanoid.REWARD_FUNCTIONS["stand"]["weights"]
+
+
 def test_unknown_reward_function():
     with pytest.raises(ConfigError, match="reward_function 'sit'"):
         make(load_config(CONFIGS / "humanoid_stand.json", ["--config.env_params.reward_function", "sit"]))
