@@ -37,6 +37,7 @@ def walk_from_scratch_section(d: Json) -> str:
         ("epochs", s["n_epochs"]), ("learning rate", f"{s['learning_rate']:g}"),
         ("physics (Hz)", s["physics_sim_framerate"]), ("physics backend", s["physics_backend"]),
         ("off-trajectory threshold", f"{s['out_of_trajectory_threshold']:g}"),
+        ("env seed; walk test seed", f"{s['env_seed']}; {s['walk_test_seed']}"),
         ("walk test", f"{s['walk_test']['walk_test_episodes']} episodes x {s['walk_test']['walk_test_seconds']:g} s"),
         ("reference", f"`{d['reference_data_path']}`"),
         ("walking policy", f"`{d['policy_path']}`" if d.get("policy_path") else None),
@@ -44,7 +45,8 @@ def walk_from_scratch_section(d: Json) -> str:
     return section("From scratch to walking: the many-envs preset", NOTE, run_table(d), settings, cost_table(d),
                    throughput_table(d.get("throughput_vs_myoassist_setup")), curve_table(d["curves"]),
                    walk_tests_table(d["walk_tests"]), random_starts_table(d.get("random_starts")),
-                   checks_table(d.get("command_line_checks")))  # fmt: skip
+                   checks_table(d.get("command_line_checks")),
+                   earlier_runs_table(d.get("earlier_runs", [])))  # fmt: skip
 
 
 def throughput_table(t: Json | None) -> str:
@@ -81,15 +83,20 @@ def cost_table(d: Json) -> str:
 
 
 def curve_table(curves: Json) -> str:
-    ours, published, same = curves["ours"], curves["published"], curves["same_reference"]
+    """Ours (this run and the earlier ones) beside MyoAssist's published run and its trainer on the same reference,
+    at MyoAssist's logging points up to our longest run."""
+    ours = [key for key in curves if key == "ours" or key.startswith("earlier_")]
+    columns = [*ours, "published", "same_reference"]
+    names = {"ours": "ours", "published": "published", "same_reference": "MyoAssist same reference",
+             **{k: f"ours, run from {k.removeprefix('earlier_')}" for k in ours if k != "ours"}}  # fmt: skip
+    steps = sorted({x for key in ours for x in curves[key]["steps"]})
 
     def at(curve: Json, step: float, metric: str) -> str:
         return f3(curve[metric][curve["steps"].index(step)]) if step in curve["steps"] else "-"
 
-    body = [[f"{int(x):,}"] + [at(c, x, m) for m in ("episode_length", "reward_per_episode")
-                               for c in (ours, published, same)] for x in ours["steps"]]  # fmt: skip
-    header = ["env steps", "length: ours", "length: published", "length: MyoAssist same reference",
-              "reward: ours", "reward: published", "reward: MyoAssist same reference"]  # fmt: skip
+    body = [[f"{int(x):,}"] + [at(curves[c], x, m) for m in ("episode_length", "reward_per_episode")
+                               for c in columns] for x in steps]  # fmt: skip
+    header = ["env steps"] + [f"{m}: {names[c]}" for m in ("length", "reward") for c in columns]
     return table(header, body)
 
 
@@ -125,3 +132,20 @@ def random_starts_table(r: Json | None) -> str:
     header = [f"from {r['episodes']} random reference starts (seed {r['seed']}, cpu, "
               f"`--random-starts {r['episodes']}`)", "walked 10 s and 10 m", "episodes that did not"]  # fmt: skip
     return table(header, body)
+
+
+def earlier_runs_table(runs: list[Json]) -> str:
+    """Finished runs of the recipe (other seeds): where each ended and when its walk test first reached each best."""
+    body = []
+    for r in runs:
+        s, rs = r["settings"], r.get("random_starts")
+        body.append([
+            s["run_started_from_commit"], f"{s['env_seed']}; {s['walk_test_seed']}", f"{r['env_steps']:,}",
+            opt(r["wall_s"], lambda x: f2(x / 3600)), "yes" if r["walked"] else "no",
+            ", ".join(f"{b['fraction']:.0%} at {b['step']:,}" for b in r["best_walk_tests"]) or DASH,
+            f"{rs['ours_last_checkpoint']['walked']}/{rs['episodes']}" if rs else DASH,
+        ])  # fmt: skip
+    header = ["earlier run from commit", "env seed; walk test seed", "env steps", "wall (h)", "walked 5/5",
+              "walk test: first reaching each best (episodes lasting at env steps)",
+              "last checkpoint from random starts"]  # fmt: skip
+    return table(header, body) if body else ""

@@ -18,7 +18,10 @@ included).  ``--export`` copies the walking policy (weights and config only) int
 MJX-ready contacts and with MyoAssist's original contacts.
 
     python -m benchmarks.walk_from_scratch --session ~/runs/walk_from_scratch/train_session_<time> \\
-        --commit <commit the run started from> [--export] [--check]
+        --commit <commit the run started from> [--earlier-run SESSION COMMIT] [--export] [--check]
+
+``--earlier-run`` reports a finished run of the recipe (another seed) beside the current one: where it ended, the
+first walk test at each new best, and its random starts when they were measured.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +56,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="evaluate the exported policy (1200 Hz, both contacts)")
     parser.add_argument("--random-starts", type=int, default=0, metavar="N",
                         help="walk the last checkpoint and the published policy from N random starts")  # fmt: skip
+    parser.add_argument("--earlier-run", nargs=2, action="append", default=[], metavar=("SESSION", "COMMIT"),
+                        help="an earlier run of the recipe, reported beside this one (repeatable)")  # fmt: skip
     return parser.parse_args()
 
 
@@ -77,11 +83,22 @@ def compile_at(log: list[dict[str, Any]], step: int) -> float:
     return next(e["compile_s_total"] for e in log if e["step"] >= step)
 
 
-def curves(session: Path, fixtures: Path) -> dict[str, Any]:
+def curves(session: Path, commit: str, fixtures: Path, earlier: Sequence[tuple[Path, str]] = ()) -> dict[str, Any]:
+    """Our run's curve (and each earlier run's, keyed ``earlier_<commit>``) at MyoAssist's logging points, beside
+    MyoAssist's published run (up to our longest run) and its own trainer on the policy-gait reference."""
     published = learning_curve.read_myoassist_log(fixtures / PUBLISHED_SESSION, "MyoAssist published run")
     same_ref = learning_curve.read_myoassist_log(fixtures / SAME_REFERENCE_LOG, "MyoAssist's trainer, policy gait")
-    ours = learning_curve.read_session_log(session, at_steps=published.steps, label="many-envs preset (ours)")
-    return {"ours": ours, "published": published.up_to(max(ours.steps.max(initial=0), 1)), "same_reference": same_ref}
+    ours = {
+        "ours": learning_curve.read_session_log(
+            session, at_steps=published.steps, label=f"many-envs preset, this run from {commit}"
+        )
+    }
+    for path, commit in earlier:
+        ours[f"earlier_{commit}"] = learning_curve.read_session_log(
+            path, at_steps=published.steps, label=f"many-envs preset, earlier run from {commit}"
+        )
+    longest = max(max(c.steps.max(initial=0) for c in ours.values()), 1)
+    return {**ours, "published": published.up_to(longest), "same_reference": same_ref}
 
 
 def portable_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -148,46 +165,82 @@ def throughput_vs_myoassist() -> dict[str, Any] | None:
             walk["sb3"]["steps_per_s"], "ratio_mean_steps_per_s": walk["ratio_mean_steps_per_s"]}  # fmt: skip
 
 
-def main() -> None:
-    args = parse_args()
-    session = args.session.expanduser()
-    config = json.loads((session / "session_config.json").read_text())
-    log = read_list(session / "train_log.json")
-    evaluations = read_list(session / "evaluations.json")
-    first_walk = (
-        json.loads((session / "first_walk.json").read_text()) if (session / "first_walk.json").is_file() else None
-    )
-    tests = walk_tests(evaluations)
-    passed = next((t for t in tests if passes(t)), None)
-    curve = curves(session, args.fixtures)
-    ppo, env = config["ppo_params"], config["env_params"]
-    settings = {
+def run_settings(config: dict[str, Any], commit: str, session: Path) -> dict[str, Any]:
+    ppo, env, logger = config["ppo_params"], config["env_params"], config["logger_params"]
+    return {
         "preset": "imitation_tutorial_22_partial_obs_many_envs",
-        "run_started_from_commit": args.commit,
+        "run_started_from_commit": commit,
         "session": str(session),
         "num_envs": env["num_envs"], "n_steps": ppo["n_steps"], "batch_size": ppo["batch_size"],
         "n_epochs": ppo["n_epochs"], "learning_rate": ppo["learning_rate"],
         "physics_sim_framerate": env["physics_sim_framerate"], "physics_backend": env["physics_backend"],
         "out_of_trajectory_threshold": env["out_of_trajectory_threshold"],
-        "walk_test": {k: config["logger_params"][k] for k in ("walk_test_episodes", "walk_test_seconds")},
+        "env_seed": env["seed"], "walk_test_seed": logger.get("walk_test_seed") or env["seed"],
+        "walk_test": {k: logger[k] for k in ("walk_test_episodes", "walk_test_seconds")},
     }  # fmt: skip
-    result = {
-        **header(settings),
-        "reference_data_path": REFERENCE,
+
+
+def run_progress(session: Path) -> dict[str, Any]:
+    """Where a run stands: env steps, wall and compile time, its walk tests and the first that passes."""
+    log = read_list(session / "train_log.json")
+    tests = walk_tests(read_list(session / "evaluations.json"))
+    passed = next((t for t in tests if passes(t)), None)
+    first_walk = session / "first_walk.json"
+    return {
         "env_steps": log[-1]["step"] if log else 0,
         "wall_s": log[-1].get("wall_s") if log else None,
         "compile_s_total": log[-1].get("compile_s_total") if log else None,
         "env_steps_per_s_mean": sum(e["sps"] for e in log) / len(log) if log else None,
-        "first_walk_5_of_5_lasting": first_walk,
+        "first_walk_5_of_5_lasting": json.loads(first_walk.read_text()) if first_walk.is_file() else None,
         "walked": passed is not None,
         "env_steps_to_walk": passed["step"] if passed else None,
         "wall_s_to_walk": passed["wall_s"] if passed else None,
         "wall_s_with_compile_to_walk": passed["wall_s"] + compile_at(log, passed["step"]) if passed else None,
+        "walk_tests": tests,
+    }
+
+
+def first_at_each_fraction(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first walk test at each new best fraction of episodes lasting: how far a run got, and when."""
+    out: list[dict[str, Any]] = []
+    for t in tests:
+        if not out or t["fraction"] > out[-1]["fraction"]:
+            out.append({"step": t["step"], "wall_s": t.get("wall_s"), "fraction": t["fraction"]})
+    return out
+
+
+def earlier_run(session: Path, commit: str, previous: dict[str, Any]) -> dict[str, Any]:
+    """A finished earlier run of the recipe: its settings, where it ended, its best walk tests and (measured
+    while it was the current run) its random starts."""
+    config = json.loads((session / "session_config.json").read_text())
+    progress = run_progress(session)
+    tests = progress.pop("walk_tests")
+    known = [previous, *previous.get("earlier_runs", [])]
+    measured = next((r.get("random_starts") for r in known if r.get("settings", {}).get("session") == str(session)),
+                    None)  # fmt: skip
+    return {"settings": run_settings(config, commit, session), **progress, "last_walk_test": tests[-1] if tests
+            else None, "best_walk_tests": first_at_each_fraction(tests), "random_starts": measured}  # fmt: skip
+
+
+def main() -> None:
+    args = parse_args()
+    session = args.session.expanduser()
+    config = json.loads((session / "session_config.json").read_text())
+    out = args.out.with_suffix(".json")
+    previous = json.loads(out.read_text()) if out.is_file() else {}
+    progress = run_progress(session)
+    passed = next((t for t in progress["walk_tests"] if passes(t)), None)
+    earlier = [(Path(s).expanduser(), c) for s, c in args.earlier_run]
+    curve = curves(session, args.commit, args.fixtures, earlier)
+    result = {
+        **header(run_settings(config, args.commit, session)),
+        "reference_data_path": REFERENCE,
+        **progress,
         "myoassist_published": MYOASSIST_PUBLISHED,
         "throughput_vs_myoassist_setup": throughput_vs_myoassist(),
-        "walk_tests": tests,
         "curves": {name: c.to_json() for name, c in curve.items()},
         "policy_path": None,
+        "earlier_runs": [earlier_run(path, commit, previous) for path, commit in earlier],
     }
     if passed and args.export:
         checkpoint = session / "trained_models" / str(passed["step"])
@@ -195,13 +248,13 @@ def main() -> None:
     if args.check and POLICY_DIR.is_dir():
         result["policy_path"] = str(POLICY_DIR.relative_to(ROOT))
         result["command_line_checks"] = check_policy(args.fixtures)
-    previous = json.loads(args.out.with_suffix(".json").read_text()) if args.out.with_suffix(".json").is_file() else {}
-    if args.random_starts:
-        result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, env["seed"])
-    elif "random_starts" in previous:  # measured by an earlier call
-        result["random_starts"] = previous["random_starts"]
+    if args.random_starts:  # from the walk test's seed: the same starts for every run
+        seed = result["settings"]["walk_test_seed"]
+        result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, seed)
+    elif previous.get("settings", {}).get("session") == str(session):  # measured by an earlier call
+        result["random_starts"] = previous.get("random_starts")
     learning_curve.plot(list(curve.values()), args.out.with_suffix(".png"))
-    write_json(args.out.with_suffix(".json"), result)
+    write_json(out, result)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""The from-scratch run's reader (benchmarks/walk_from_scratch.py): progress, passing walk test, earlier runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks import walk_from_scratch as wfs
+
+CONFIG = {
+    "ppo_params": {"n_steps": 16, "batch_size": 8192, "n_epochs": 30, "learning_rate": 1e-4},
+    "env_params": {"num_envs": 1024, "physics_sim_framerate": 600, "physics_backend": "cpu",
+                   "out_of_trajectory_threshold": 0.2, "seed": 1235},
+    "logger_params": {"walk_test_episodes": 5, "walk_test_seconds": 10.0, "walk_test_seed": 1234},
+}  # fmt: skip
+
+
+def walk(fraction: float, distance_min: float) -> dict:
+    return {"episodes": 5, "seconds": 10.0, "fraction": fraction, "all_walked": fraction == 1.0,
+            "distance_mean": distance_min + 1.0, "distance_min": distance_min, "speed_mean": 1.25}  # fmt: skip
+
+
+def session(tmp_path: Path, tests: list[tuple[int, float, float]]) -> Path:
+    """A session folder with a log every 100 steps (compile 10 s, then 2 s more at step 300) and walk tests."""
+    path = tmp_path / "train_session_x"
+    path.mkdir()
+    (path / "session_config.json").write_text(json.dumps(CONFIG))
+    log = [{"step": s, "sps": 50.0, "wall_s": s / 50, "compile_s_total": 10.0 if s < 300 else 12.0}
+           for s in range(100, 600, 100)]  # fmt: skip
+    (path / "train_log.json").write_text(json.dumps(log))
+    evals = [{"step": s, "wall_s": s / 50, "walk": walk(f, d)} for s, f, d in tests]
+    (path / "evaluations.json").write_text(json.dumps(evals))
+    return path
+
+
+def test_progress_finds_the_first_test_that_walks_10_m_in_every_episode(tmp_path):
+    path = session(tmp_path, [(100, 0.4, 1.0), (200, 1.0, 9.5), (300, 1.0, 10.2), (400, 1.0, 11.0)])
+    progress = wfs.run_progress(path)
+    assert progress["walked"] and progress["env_steps_to_walk"] == 300
+    assert progress["wall_s_to_walk"] == 6.0 and progress["wall_s_with_compile_to_walk"] == 18.0
+    assert progress["env_steps"] == 500 and len(progress["walk_tests"]) == 4
+
+
+def test_progress_of_a_run_that_has_not_walked(tmp_path):
+    progress = wfs.run_progress(session(tmp_path, [(100, 0.8, 1.3), (200, 0.6, 1.2)]))
+    assert not progress["walked"] and progress["env_steps_to_walk"] is None and progress["wall_s_to_walk"] is None
+
+
+def test_first_at_each_fraction_keeps_each_new_best():
+    tests = [{"step": s, "wall_s": None, "fraction": f} for s, f in [(1, 0.0), (2, 0.4), (3, 0.0), (4, 0.4), (5, 0.8),
+                                                                    (6, 0.6), (7, 0.8)]]  # fmt: skip
+    assert [(b["step"], b["fraction"]) for b in wfs.first_at_each_fraction(tests)] == [(1, 0.0), (2, 0.4), (5, 0.8)]
+
+
+def test_earlier_run_keeps_its_settings_seeds_and_measured_random_starts(tmp_path):
+    path = session(tmp_path, [(100, 0.4, 1.0), (200, 0.8, 1.3)])
+    measured = {"episodes": 40, "ours_last_checkpoint": {"walked": 36}}
+    previous = {"settings": {"session": str(path)}, "random_starts": measured}
+    run = wfs.earlier_run(path, "abc1234", previous)
+    assert run["settings"]["run_started_from_commit"] == "abc1234"
+    assert (run["settings"]["env_seed"], run["settings"]["walk_test_seed"]) == (1235, 1234)
+    assert run["random_starts"] == measured and run["last_walk_test"]["fraction"] == 0.8
+    assert wfs.earlier_run(path, "abc1234", {"earlier_runs": [previous]})["random_starts"] == measured
+    assert wfs.earlier_run(path, "abc1234", {})["random_starts"] is None
