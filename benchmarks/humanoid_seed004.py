@@ -38,6 +38,7 @@ from benchmarks.harness import RESULTS, ROOT, evaluate_by_command_line, export_p
 
 STAND_HEIGHT, HEIGHT_TOLERANCE = 1.282, 0.05  # m: seeds/004's target torso height; the issue's band
 KNEEL_MAX_UPRIGHT_DEG = 45.0  # a kneel ends with the torso within this angle of vertical
+KNEEL_MAX_DRIFT_M = 0.3  # a stable kneel stays in place: the torso moves at most this far along x in the episode
 STAND_SECONDS, KNEEL_SECONDS = 10.0, 3.0
 POLICY_DIRS = {task: ROOT / "mjx_myoassist" / "data" / "policies" / f"humanoid_{task}" for task in ("stand", "kneel")}
 SB3_OUT = RESULTS / "humanoid_seed004_sb3.json"
@@ -59,10 +60,11 @@ def stands(rows: Sequence[dict[str, Any]], seconds: float = STAND_SECONDS) -> bo
 
 
 def kneels(rows: Sequence[dict[str, Any]], seconds: float = KNEEL_SECONDS) -> bool:
-    """Every episode lasted ``seconds`` and ended on at least one knee, the torso within 45 deg of vertical."""
+    """Every episode lasted ``seconds`` and ended on at least one knee, the torso within 45 deg of vertical, having
+    moved at most 0.3 m (a kneel that shuffles along on its knees is not stable)."""
     return bool(rows) and all(
         lasted(r, seconds) and r["knees_contact_final"] >= 1 and r["upright_angle_final"] <= KNEEL_MAX_UPRIGHT_DEG
-        for r in rows
+        and abs(r["distance"]) <= KNEEL_MAX_DRIFT_M for r in rows
     )  # fmt: skip
 
 
@@ -70,9 +72,10 @@ CRITERIA = {"stand": stands, "kneel": kneels}
 
 
 def pose_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The pose test's figures: episodes that lasted, torso height (mean, final), body parts on the floor."""
-    keys = ("seconds", "torso_height_mean", "torso_height_final", "upright_angle_final", "feet_contact_final",
-            "knees_contact_final", "hands_contact_final")  # fmt: skip
+    """The pose test's figures: episodes that lasted, drift along x, torso height (mean, final), body parts on the
+    floor."""
+    keys = ("seconds", "distance", "torso_height_mean", "torso_height_final", "upright_angle_final",
+            "feet_contact_final", "knees_contact_final", "hands_contact_final")  # fmt: skip
     return {key: [round(float(r[key]), 4) for r in rows] for key in keys}
 
 
@@ -289,8 +292,11 @@ def main(argv=None) -> int:
     commits = {"stand": args.stand_commit, "kneel": args.kneel_commit}
     results = {task: {"run_started_from_commit": commits[task], **session_result(session, task)}
                for task, session in sessions.items()}  # fmt: skip
-    out: dict[str, Any] = {**header({"stand": "stands(): 5/5 lasted 10 s, mean torso 1.282 +- 0.05 m, both feet down",
-                                     "kneel": "kneels(): 5/5 lasted 3 s, ended on a knee, torso within 45 deg"}),
+    criteria = {
+        "stand": "stands(): 5/5 lasted 10 s, mean torso 1.282 +- 0.05 m, both feet down",
+        "kneel": "kneels(): 5/5 lasted 3 s, ended on a knee, torso within 45 deg, moved at most 0.3 m",
+    }
+    out: dict[str, Any] = {**header(criteria),
                            "seed004": SEED004, **results}  # fmt: skip
     for task, result in results.items():
         key = f"{task}_policy_path"

@@ -7,19 +7,20 @@ from collections.abc import Sequence
 from benchmarks.readme_tables import DASH, Json, f1, f2, n0, opt, run_table, section, settings_table, table
 
 NOTE = (
-    "seeds/004's two results, trained here from random weights with the `humanoid_stand` and `humanoid_kneel` "
-    "presets (cpu physics backend) and read by `python -m benchmarks.humanoid_seed004`. Every 25 updates a pose test "
-    "runs 5 deterministic episodes from the env seed's perturbed starts (10 s for stand, 3 s for kneel). It *stands* "
-    "when every episode lasts 10 s with a mean torso height of 1.282 +- 0.05 m and both feet on the floor at the "
-    "end; it *kneels* when every episode lasts 3 s and ends on at least one knee with the torso within 45 deg of "
-    "vertical. Kneel's reward (`mjx_myoassist/envs/humanoid.py`): torso height 0.75 m with a 0.3 m wide term, "
-    "upright, balance, knees on the floor, energy; the earlier kneel rewards (a 0.1 m height term; no knees term) "
-    "and where their runs ended are in the earlier-runs table. The policies ship with the package "
-    "(`mjx_myoassist.data.policy_path('humanoid_stand')`); `python -m mjx_myoassist.evaluate <policy folder> "
-    "--episodes 5 --seconds 10` evaluates one and `python render.py <policy folder>` films a whole episode. SB3's "
-    "time to stand uses `train_vs_sb3.py`'s stand settings on the preset (8 envs x 256 steps over `SubprocVecEnv`, "
-    "batch 512, 4 epochs, lr 3e-4, log std init -1, target_kl 0.02) with the same pose test on "
-    "the same starts, every 102,400 env steps inside its timed window, until it stands or its budget ends."
+    "seeds/004's two results, trained here from random weights with the `humanoid_stand` and `humanoid_kneel` presets"
+    " (cpu physics backend) and read by `python -m benchmarks.humanoid_seed004`. A pose test (every 50 updates of "
+    "2,048 env steps; every 25 of 4,096 in the 64 x 64 runs) runs 5 deterministic episodes from the env seed's "
+    "perturbed starts (10 s for stand, 3 s for kneel). It *stands* when every episode lasts 10 s with a mean torso "
+    "height of 1.282 +- 0.05 m and both feet on the floor at the end; it *kneels* when every episode lasts 3 s and "
+    "ends on at least one knee with the torso within 45 deg of vertical, having moved at most 0.3 m (no shuffling on "
+    "the knees). Kneel's reward (`mjx_myoassist/envs/humanoid.py`): torso height 0.75 m with a 0.3 m wide term, "
+    "upright, balance, knees on the floor, holding still, energy; the earlier kneel rewards (a 0.1 m height term; no "
+    "knees term; no stillness term) and where their runs ended are in the earlier-runs table. The policies ship with "
+    "the package (`mjx_myoassist.data.policy_path('humanoid_stand')`); `python -m mjx_myoassist.evaluate <policy "
+    "folder> --episodes 5 --seconds 10` evaluates one and `python render.py <policy folder>` films a whole episode. "
+    "SB3's time to stand uses `train_vs_sb3.py`'s stand settings on the preset (8 envs x 256 steps over "
+    "`SubprocVecEnv`, batch 512, 4 epochs, lr 3e-4, log std init -1, target_kl 0.02) with the same pose test on the "
+    "same starts, every 102,400 env steps inside its timed window, until it stands or its budget ends."
 )
 
 POSE_KEYS = [("torso height mean (m)", "torso_height_mean", f2), ("torso height final (m)", "torso_height_final", f2),

@@ -8,7 +8,8 @@ import pytest
 from benchmarks import humanoid_seed004 as h
 
 STANDING = {"seconds": 10.0, "torso_height_mean": 1.27, "feet_contact_final": 2.0, "knees_contact_final": 0.0,
-            "upright_angle_final": 3.0, "torso_height_final": 1.27, "hands_contact_final": 0.0}  # fmt: skip
+            "upright_angle_final": 3.0, "torso_height_final": 1.27, "hands_contact_final": 0.0,
+            "distance": 0.01}  # fmt: skip
 
 
 def test_stands_needs_every_episode_long_tall_and_on_both_feet():
@@ -19,12 +20,14 @@ def test_stands_needs_every_episode_long_tall_and_on_both_feet():
         assert not h.stands([STANDING] * 4 + [{**STANDING, **change}]), change
 
 
-def test_kneels_needs_a_knee_down_and_the_torso_upright_at_the_end():
+def test_kneels_needs_a_knee_down_the_torso_upright_at_the_end_and_no_shuffling():
     kneeling = {**STANDING, "seconds": 3.0, "knees_contact_final": 1.0, "feet_contact_final": 0.0}
     assert h.kneels([kneeling] * 5)
     assert not h.kneels([STANDING] * 5)  # no knee on the floor
     assert not h.kneels([{**kneeling, "upright_angle_final": 60.0}])
     assert not h.kneels([{**kneeling, "seconds": 2.0}])
+    assert h.kneels([{**kneeling, "distance": -0.25}] * 5)
+    assert not h.kneels([kneeling] * 4 + [{**kneeling, "distance": -1.0}])  # shuffled 1 m back on its knees
 
 
 def test_session_result_finds_the_first_passing_test(tmp_path):
