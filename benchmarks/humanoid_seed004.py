@@ -10,9 +10,10 @@ Every evaluation of a session runs the presets' pose test (``logger_params.walk_
 episodes from perturbed starts, 10 s for stand, 3 s for kneel), whose rows hold the torso height, the upright
 angle and the body parts on the floor.  This script reads both sessions and writes
 ``benchmarks/results/humanoid_seed004.json``: the first test that :func:`stands` / :func:`kneels` (env steps,
-wall time with and without compile), every test along the runs, and with ``--export stand kneel`` those policies as
-policy-only folders shipped with the package (``mjx_myoassist/data/policies/humanoid_<task>``: weights and
-``session_config.json``; :func:`mjx_myoassist.data.policy_path`), with ``--check`` evaluated by
+wall time with and without compile), where the policy became stable (3 passing tests in a row), every test along
+the runs, and with ``--export stand kneel`` the stable policies (the first kept checkpoint beginning 3 passing
+tests in a row) as policy-only folders shipped with the package (``mjx_myoassist/data/policies/humanoid_<task>``:
+weights and ``session_config.json``; :func:`mjx_myoassist.data.policy_path`), with ``--check`` evaluated by
 ``python -m mjx_myoassist.evaluate`` in fresh processes.
 
 ``--sb3`` measures Stable-Baselines3's time to stand on this machine (``benchmarks/train_vs_sb3.py``'s stand
@@ -38,6 +39,7 @@ from benchmarks.harness import RESULTS, ROOT, evaluate_by_command_line, export_p
 
 STAND_HEIGHT, HEIGHT_TOLERANCE = 1.282, 0.05  # m: seeds/004's target torso height; the issue's band
 KNEEL_MAX_UPRIGHT_DEG = 45.0  # a kneel ends with the torso within this angle of vertical
+STABLE_TESTS = 3  # a policy is stable from the first of this many passing pose tests in a row
 KNEEL_MAX_DRIFT_M = 0.3  # a stable kneel stays in place: the torso moves at most this far along x in the episode
 STAND_SECONDS, KNEEL_SECONDS = 10.0, 3.0
 POLICY_DIRS = {task: ROOT / "mjx_myoassist" / "data" / "policies" / f"humanoid_{task}" for task in ("stand", "kneel")}
@@ -94,6 +96,7 @@ def session_result(session: Path, task: str) -> dict[str, Any]:
     tests = [{"step": e["step"], "wall_s": e["wall_s"], "passed": CRITERIA[task](e["walk"]["rows"]),
               **pose_summary(e["walk"]["rows"])} for e in walks]  # fmt: skip
     first = next((t for t in tests if t["passed"]), None)
+    stable = stable_starts(tests)
     compile_s = next((e["compile_s_total"] for e in log if first and e["step"] >= first["step"]), None)
     ppo, env = config["ppo_params"], config["env_params"]
     return {
@@ -120,6 +123,8 @@ def session_result(session: Path, task: str) -> dict[str, Any]:
         "env_steps_to_pass": first["step"] if first else None,
         "wall_s_to_pass": first["wall_s"] if first else None,
         "wall_s_with_compile_to_pass": first["wall_s"] + compile_s if first and compile_s is not None else None,
+        "passed_tests": sum(t["passed"] for t in tests),
+        "env_steps_to_stable": stable[0] if stable else None,
         "tests": tests,
     }
 
@@ -131,11 +136,19 @@ def earlier_run(session: Path, commit: str) -> dict[str, Any]:
             "passed": result["passed"], "last_test": result["tests"][-1] if result["tests"] else None}  # fmt: skip
 
 
-def kept_passing_step(session: Path, result: dict[str, Any]) -> int | None:
-    """The first passing test whose checkpoint the session still holds (a session keeps its last checkpoints and
-    its best one)."""
+def stable_starts(tests: Sequence[dict[str, Any]]) -> list[int]:
+    """The steps of the pose tests that begin ``STABLE_TESTS`` passing tests in a row."""
+    passed = [t["passed"] for t in tests]
+    return [
+        t["step"] for i, t in enumerate(tests) if len(passed[i:]) >= STABLE_TESTS and all(passed[i:][:STABLE_TESTS])
+    ]
+
+
+def kept_stable_step(session: Path, result: dict[str, Any]) -> int | None:
+    """The first checkpoint the session still holds (it keeps its last ones, its best and its first walk) whose
+    pose test begins ``STABLE_TESTS`` passing tests in a row: the policy to ship."""
     kept = {int(p.name) for p in (session / "trained_models").iterdir() if p.name.isdigit()}
-    return next((t["step"] for t in result["tests"] if t["passed"] and t["step"] in kept), None)
+    return next((step for step in stable_starts(result["tests"]) if step in kept), None)
 
 
 def whole_episode_replay(config: dict[str, Any]) -> dict[str, Any]:
@@ -300,13 +313,13 @@ def main(argv=None) -> int:
                            "seed004": SEED004, **results}  # fmt: skip
     for task, result in results.items():
         key = f"{task}_policy_path"
-        step = kept_passing_step(sessions[task], result) if task in args.export else None
+        step = kept_stable_step(sessions[task], result) if task in args.export else None
         if step is not None:
             export_policy(sessions[task] / "trained_models" / str(step), POLICY_DIRS[task], whole_episode_replay)
         out[key] = str(POLICY_DIRS[task].relative_to(ROOT)) if POLICY_DIRS[task].is_dir() else None
         if out[key]:
             out[f"{task}_policy_env_steps"] = json.loads((POLICY_DIRS[task] / "meta.json").read_text())["env_steps"]
-        passing = kept_passing_step(sessions[task], result)
+        passing = kept_stable_step(sessions[task], result)
         checked = POLICY_DIRS[task] if out[key] else sessions[task] / "trained_models" / str(passing)
         if args.check and (out[key] or passing is not None):
             out[f"{task}_check"] = check_policy(task, checked)

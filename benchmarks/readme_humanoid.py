@@ -60,10 +60,13 @@ def cost_table(d: Json) -> str:
         rows.append([task, "yes" if r["passed"] else "not yet", opt(r["env_steps_to_pass"], lambda x: f"{x:,}"),
                      opt(r["wall_s_to_pass"], lambda x: f1(x / 60)),
                      opt(r["wall_s_with_compile_to_pass"], lambda x: f1(x / 60)),
+                     opt(r.get("env_steps_to_stable"), lambda x: f"{x:,}", "not yet"),
+                     f"{r.get('passed_tests', DASH)} of {len(r['tests'])}",
                      f"{r['env_steps']:,}", opt(r["env_steps_per_s_mean"], n0),
                      f"{d['seed004']['env_steps']:,}"])  # fmt: skip
     header = ["", "pose test passed", "env steps to pass", "wall min to pass (compile excluded)", "(included)",
-              "env steps run", "mean env steps/s", "seeds/004 (SB3)"]  # fmt: skip
+              "stable from (3 passing tests in a row; the shipped policy)", "tests passed", "env steps run",
+              "mean env steps/s", "seeds/004 (SB3)"]  # fmt: skip
     return table(header, rows)
 
 

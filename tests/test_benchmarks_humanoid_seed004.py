@@ -37,10 +37,13 @@ def test_session_result_finds_the_first_passing_test(tmp_path):
               "ppo_params": ppo, "policy_params": {"custom_policy_params": {"log_std_init": -1.0}},
               "logger_params": pose_test}  # fmt: skip
     falling = {**STANDING, "seconds": 2.0}
-    evaluations = [{"step": 100, "wall_s": 1.0, "walk": {"rows": [falling] * 5}},
-                   {"step": 200, "wall_s": 2.0, "walk": {"rows": [STANDING] * 5}},
-                   {"step": 300, "wall_s": 3.0, "walk": {"rows": [STANDING] * 5}}]  # fmt: skip
-    log = [{"step": s, "sps": 10.0, "wall_s": s / 100, "compile_s_total": 5.0} for s in (100, 200, 300)]
+    evaluations = [
+        {"step": 100, "wall_s": 1.0, "walk": {"rows": [falling] * 5}},
+        {"step": 200, "wall_s": 2.0, "walk": {"rows": [STANDING] * 5}},
+        {"step": 300, "wall_s": 3.0, "walk": {"rows": [falling] * 5}},
+    ]
+    evaluations += [{"step": s, "wall_s": s / 100, "walk": {"rows": [STANDING] * 5}} for s in (400, 500, 600, 700)]
+    log = [{"step": s, "sps": 10.0, "wall_s": s / 100, "compile_s_total": 5.0} for s in range(100, 800, 100)]
     for name, data in (("session_config", config), ("evaluations", evaluations), ("train_log", log)):
         (tmp_path / f"{name}.json").write_text(json.dumps(data))
     result = h.session_result(tmp_path, "stand")
@@ -49,9 +52,12 @@ def test_session_result_finds_the_first_passing_test(tmp_path):
         2.0,
         7.0,
     )
-    assert [t["passed"] for t in result["tests"]] == [False, True, True]
-    (tmp_path / "trained_models" / "300").mkdir(parents=True)  # the session pruned the checkpoint of step 200
-    assert h.kept_passing_step(tmp_path, result) == 300
+    assert [t["passed"] for t in result["tests"]] == [False, True, False, True, True, True, True]
+    assert result["passed_tests"] == 5 and result["env_steps_to_stable"] == 400  # 3 passing tests in a row
+    (tmp_path / "trained_models").mkdir()
+    for step in (200, 500, 700):  # the session pruned the checkpoint of step 400
+        (tmp_path / "trained_models" / str(step)).mkdir()
+    assert h.kept_stable_step(tmp_path, result) == 500  # not 200: the next test failed
 
 
 def test_exported_config_replays_a_whole_episode():
