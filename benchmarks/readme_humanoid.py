@@ -16,8 +16,9 @@ NOTE = (
     "the knees). Kneel's reward (`mjx_myoassist/envs/humanoid.py`): torso height 0.75 m with a 0.3 m wide term, "
     "upright, balance, knees on the floor, holding still, energy; the earlier kneel rewards (a 0.1 m height term; no "
     "knees term; no stillness term) and where their runs ended are in the earlier-runs table. The policies ship with "
-    "the package (`mjx_myoassist.data.policy_path('humanoid_stand')`); `python -m mjx_myoassist.evaluate <policy "
-    "folder> --episodes 5 --seconds 10` evaluates one and `python render.py <policy folder>` films a whole episode. "
+    "the package (`mjx_myoassist.data.policy_path('humanoid_stand')`, `'humanoid_kneel'`: on one knee, the other "
+    "foot down, sitting back on the heel); `python -m mjx_myoassist.evaluate <policy folder> --episodes 5 --seconds "
+    "10` (3 for kneel) evaluates one and `python render.py <policy folder>` films a whole episode. "
     "SB3's time to stand uses `train_vs_sb3.py`'s stand settings on the preset (8 envs x 256 steps over "
     "`SubprocVecEnv`, batch 512, 4 epochs, lr 3e-4, log std init -1, target_kl 0.02) with the same pose test on the "
     "same starts, every 102,400 env steps inside its timed window, until it stands or its budget ends."
@@ -127,8 +128,9 @@ def earlier_kneel_table(runs: list[Json] | None) -> str:
 
     rows = [[r["run_started_from_commit"], f"{r['env_steps']:,}", "yes" if r["passed"] else "no",
              cells(r["last_test"], "seconds", f2), cells(r["last_test"], "torso_height_final", f2),
-             cells(r["last_test"], "feet_contact_final", n0), cells(r["last_test"], "knees_contact_final", n0)]
+             cells(r["last_test"], "feet_contact_final", n0), cells(r["last_test"], "knees_contact_final", n0),
+             cells(r["last_test"], "distance", f2)]
             for r in runs or () if r["last_test"]]  # fmt: skip
     header = ["earlier kneel run from commit", "env steps", "kneeled", "last test: seconds", "torso final (m)",
-              "feet on floor", "knees on floor"]  # fmt: skip
+              "feet on floor", "knees on floor", "moved along x (m)"]  # fmt: skip
     return table(header, rows) if rows else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-POLICIES = ("humanoid_stand",)  # benchmarks/README.md, humanoid: how each was trained
+POLICIES = ("humanoid_stand", "humanoid_kneel")  # benchmarks/README.md, humanoid: how each was trained
 
 
 def policies_root() -> Path:
