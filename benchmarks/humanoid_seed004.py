@@ -139,9 +139,7 @@ def earlier_run(session: Path, commit: str) -> dict[str, Any]:
 def stable_starts(tests: Sequence[dict[str, Any]]) -> list[int]:
     """The steps of the pose tests that begin ``STABLE_TESTS`` passing tests in a row."""
     passed = [t["passed"] for t in tests]
-    return [
-        t["step"] for i, t in enumerate(tests) if len(passed[i:]) >= STABLE_TESTS and all(passed[i:][:STABLE_TESTS])
-    ]
+    return [tests[i]["step"] for i in range(len(tests) - STABLE_TESTS + 1) if all(passed[i : i + STABLE_TESTS])]
 
 
 def kept_stable_step(session: Path, result: dict[str, Any]) -> int | None:
@@ -275,7 +273,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs="+",
         default=[],
         choices=["stand", "kneel"],
-        help="copy these tasks' first passing policies into the package",
+        help="copy these tasks' first stable policies (3 passing tests in a row) into the package",
     )
     parser.add_argument("--check", action="store_true", help="evaluate the exported policies from the command line")
     parser.add_argument("--sb3", action="store_true",
@@ -319,9 +317,9 @@ def main(argv=None) -> int:
         out[key] = str(POLICY_DIRS[task].relative_to(ROOT)) if POLICY_DIRS[task].is_dir() else None
         if out[key]:
             out[f"{task}_policy_env_steps"] = json.loads((POLICY_DIRS[task] / "meta.json").read_text())["env_steps"]
-        passing = kept_stable_step(sessions[task], result)
-        checked = POLICY_DIRS[task] if out[key] else sessions[task] / "trained_models" / str(passing)
-        if args.check and (out[key] or passing is not None):
+        stable = kept_stable_step(sessions[task], result)
+        checked = POLICY_DIRS[task] if out[key] else sessions[task] / "trained_models" / str(stable)
+        if args.check and (out[key] or stable is not None):
             out[f"{task}_check"] = check_policy(task, checked)
     out["kneel_earlier_runs"] = [
         earlier_run(Path(session).expanduser(), commit) for session, commit in args.earlier_kneel

@@ -229,7 +229,6 @@ def main() -> None:
     out = args.out.with_suffix(".json")
     previous = json.loads(out.read_text()) if out.is_file() else {}
     progress = run_progress(session)
-    passed = next((t for t in progress["walk_tests"] if passes(t)), None)
     earlier = [(Path(s).expanduser(), c) for s, c in args.earlier_run]
     curve = curves(session, args.commit, args.fixtures, earlier)
     result = {
@@ -242,8 +241,8 @@ def main() -> None:
         "policy_path": None,
         "earlier_runs": [earlier_run(path, commit, previous) for path, commit in earlier],
     }
-    if passed and args.export:
-        checkpoint = session / "trained_models" / str(passed["step"])
+    if progress["walked"] and args.export:
+        checkpoint = session / "trained_models" / str(progress["env_steps_to_walk"])
         result["policy_path"] = str(export_policy(checkpoint, POLICY_DIR, portable_config).relative_to(ROOT))
     if args.check and POLICY_DIR.is_dir():
         result["policy_path"] = str(POLICY_DIR.relative_to(ROOT))
