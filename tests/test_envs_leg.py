@@ -1,5 +1,8 @@
 """Leg imitation env; the compiled batch (64 envs) is shared through conftest's ``leg_batch``."""
 
+import copy
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -239,6 +242,39 @@ def test_auto_reset_continues_from_the_finished_episode(cpu_env, cpu_step):
     broken = state.replace(data=state.data.replace(view=finished.replace(qvel=finished.qvel.at[0].set(jnp.nan))))
     restarted = cpu_env.backend.view(cpu_env.reset_like(broken, jax.random.PRNGKey(3)).data)
     np.testing.assert_allclose(np.asarray(restarted.qpos)[qpos_adr], cpu_env.model.key_qpos[0][qpos_adr], atol=1e-6)
+
+
+def with_fresh_starts(env, fraction: float):
+    """The env with ``env_params.fresh_start_fraction`` set (the same built model)."""
+    other = copy.copy(env)
+    other.params = dataclasses.replace(env.params, fresh_start_fraction=fraction)
+    return other
+
+
+def test_fresh_start_fraction_starts_training_episodes_as_a_new_env(cpu_env, cpu_step):
+    state = cpu_env.reset(jax.random.PRNGKey(2))
+    for k in range(3):
+        state = cpu_step(state, jax.random.uniform(jax.random.PRNGKey(k), (cpu_env.action_size,), minval=-1))
+    qpos_adr, _ = non_reference(cpu_env)
+    fresh = with_fresh_starts(cpu_env, 1.0).reset_like(state, jax.random.PRNGKey(3))
+    view = cpu_env.backend.view(fresh.data)
+    np.testing.assert_allclose(np.asarray(view.qpos)[qpos_adr], cpu_env.model.key_qpos[0][qpos_adr], atol=1e-6)
+    assert int(fresh.info["steps"]["strike_step"]) == 32
+    np.testing.assert_allclose(np.asarray(fresh.info["prev_act"]), 0.5)
+    # the same key without fresh starts continues the episode, with the same reference start
+    carried = cpu_env.reset_like(state, jax.random.PRNGKey(3))
+    assert int(carried.info["ref_start"]) == int(fresh.info["ref_start"])
+    assert int(carried.info["steps"]["strike_step"]) == 3
+    # a fraction: some episodes of a batch start fresh, the others continue
+    half = with_fresh_starts(cpu_env, 0.5)
+    keys = jax.random.split(jax.random.PRNGKey(4), 64)
+    strikes = np.asarray(jax.vmap(lambda k: half.reset_like(state, k).info["steps"]["strike_step"])(keys))
+    assert set(strikes.tolist()) == {3, 32} and 16 < int((strikes == 32).sum()) < 48
+
+
+def test_fresh_start_fraction_is_range_checked():
+    with pytest.raises(ConfigError, match="fresh_start_fraction"):
+        load_config(CONFIGS / "test.json", ["--config.env_params.fresh_start_fraction", "1.5"])
 
 
 def test_velocity_mode_is_drawn_per_episode_for_myoassist_configs():

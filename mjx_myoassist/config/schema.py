@@ -166,6 +166,14 @@ class ImitationEnvParams(EnvParams):
         0.2, "Episode terminates when any imitated joint is further than this from the reference.", check=POSITIVE
     )
     flag_random_ref_index: bool = _doc(True, "Start each episode at a random reference index in [0, 0.8 L).")
+    fresh_start_fraction: float = _doc(
+        0.0,
+        "Fraction of training episodes that start as a newly built env: joints outside the reference (MTP, arms, "
+        "knee translations, ...) at the model's key 0, as evaluation and the walk test start (MyoAssist's "
+        "evaluator too). 0 = MyoAssist's training: every episode continues from the finished one's last state "
+        "(docs/migration.md, Episodes).",
+        check=FRACTION,
+    )
     via_point_armature: float = _doc(
         0.0,
         "Armature (kg) on the slide joints of MyoAssist's 1 g via-point bodies; 0 = MyoAssist's model as it is. "

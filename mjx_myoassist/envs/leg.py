@@ -33,6 +33,7 @@ PELVIS_BODY = "pelvis"
 FOOT_SENSORS = (("r_foot", "r_toes"), ("l_foot", "l_toes"))  # MyoAssist's foot force: foot + toes, per side
 MYOASSIST_CONSTRUCTOR_STEPS = 32  # zero-action control steps MyoAssist's env runs when it is built
 GRAVITY = 9.81
+FRESH_START_STREAM = 2  # fold_in stream of an auto-reset key that draws fresh starts (the reset splits the key)
 REWARD_TERMS = tuple(rewards.TERMS)
 
 
@@ -179,7 +180,8 @@ class LegImitationEnv(Env):
         translations, ...) keep their positions and velocities; activations restart at zero.
         The activation-change term compares with the last activations, and heel strikes pay
         only once the new episode outlasts the finished one (:func:`rewards.track_steps`).
-        The terrain level carries over.
+        The terrain level carries over. A broken state is not carried, nor, with
+        ``fresh_start_fraction``, that fraction of episodes: those start as :meth:`reset` does.
         """
         view = self.backend.view(state.data)
         first = self._first_episode_carry()
@@ -189,8 +191,11 @@ class LegImitationEnv(Env):
             "prev_act": view.act[self.muscle_act],
             "strike_step": state.info["step"],
         }
-        finite = self.backend.is_finite(state.data)  # a broken state is not carried: key 0 instead
-        carry = {k: jnp.where(finite, carried[k], first[k]).astype(first[k].dtype) for k in first}
+        keep = self.backend.is_finite(state.data)
+        if self.params.fresh_start_fraction > 0.0:
+            fresh = jax.random.bernoulli(jax.random.fold_in(rng, FRESH_START_STREAM), self.params.fresh_start_fraction)
+            keep = keep & ~fresh
+        carry = {k: jnp.where(keep, carried[k], first[k]).astype(first[k].dtype) for k in first}
         return self._new_episode(rng, state.info["terrain_level"], carry)
 
     def _first_episode_carry(self) -> dict[str, jax.Array]:
