@@ -37,6 +37,7 @@ def walk_from_scratch_section(d: Json) -> str:
         ("epochs", s["n_epochs"]), ("learning rate", f"{s['learning_rate']:g}"),
         ("physics (Hz)", s["physics_sim_framerate"]), ("physics backend", s["physics_backend"]),
         ("off-trajectory threshold", f"{s['out_of_trajectory_threshold']:g}"),
+        ("training episodes starting as a new env", f"{s.get('fresh_start_fraction', 0.0):g}"),
         ("env seed; walk test seed", f"{s['env_seed']}; {s['walk_test_seed']}"),
         ("walk test", f"{s['walk_test']['walk_test_episodes']} episodes x {s['walk_test']['walk_test_seconds']:g} s"),
         ("reference", f"`{d['reference_data_path']}`"),
@@ -44,7 +45,8 @@ def walk_from_scratch_section(d: Json) -> str:
     ])  # fmt: skip
     return section("From scratch to walking: the many-envs preset", NOTE, run_table(d), settings, cost_table(d),
                    throughput_table(d.get("throughput_vs_myoassist_setup")), curve_table(d["curves"]),
-                   walk_tests_table(d["walk_tests"]), random_starts_table(d.get("random_starts")),
+                   walk_tests_table(d["walk_tests"]), published_walk_test_table(d.get("myoassist_published_walk_test")),
+                   random_starts_table(d.get("random_starts")),
                    checks_table(d.get("command_line_checks")),
                    earlier_runs_table(d.get("earlier_runs", [])))  # fmt: skip
 
@@ -122,13 +124,29 @@ def checks_table(checks: Json | None) -> str:
     return table(["command-line check", "walked", "episodes lasting 10 s", "distance (m)"], body)
 
 
+def published_walk_test_table(p: Json | None) -> str:
+    """MyoAssist's published policy through the same walk test (its starts, this run's reference)."""
+    if not p:
+        return ""
+    body = []
+    for rate, c in ((k, v) for k, v in p.items() if k.endswith("hz")):
+        eps = c["episodes"]
+        body.append([rate.removesuffix("hz"), "yes" if c["walked"] else "no",
+                     f"{sum(e['seconds'] >= 10.0 - 1e-6 for e in eps)}/{len(eps)}",
+                     ", ".join(f"{e['episode']} ({e['steps']} steps, {e['end']})" for e in eps
+                               if e["seconds"] < 10.0 - 1e-6) or DASH])  # fmt: skip
+    header = [f"MyoAssist's published policy, this walk test (seed {p['seed']}, cpu, `--published-walk-test`): Hz",
+              "passed", "episodes lasting 10 s", "episodes that did not"]  # fmt: skip
+    return table(header, body)
+
+
 def random_starts_table(r: Json | None) -> str:
     """Beyond the walk test's 5 starts: the run's last checkpoint and MyoAssist's published policy from many."""
     if not r:
         return ""
     body = [[c["policy"], f"{c['walked']}/{r['episodes']}",
              ", ".join(f"{f['episode']} ({f['steps']} steps, {f['end']})" for f in c["failed"]) or DASH]
-            for c in (r["ours_last_checkpoint"], r["myoassist_published"])]  # fmt: skip
+            for c in r.values() if isinstance(c, dict)]  # fmt: skip
     header = [f"from {r['episodes']} random reference starts (seed {r['seed']}, cpu, "
               f"`--random-starts {r['episodes']}`)", "walked 10 s and 10 m", "episodes that did not"]  # fmt: skip
     return table(header, body)
@@ -140,12 +158,14 @@ def earlier_runs_table(runs: list[Json]) -> str:
     for r in runs:
         s, rs = r["settings"], r.get("random_starts")
         body.append([
-            s["run_started_from_commit"], f"{s['env_seed']}; {s['walk_test_seed']}", f"{r['env_steps']:,}",
+            s["run_started_from_commit"], f"{s['env_seed']}; {s['walk_test_seed']}",
+            f"{s.get('fresh_start_fraction', 0.0):g}", f"{r['env_steps']:,}",
             opt(r["wall_s"], lambda x: f2(x / 3600)), "yes" if r["walked"] else "no",
             ", ".join(f"{b['fraction']:.0%} at {b['step']:,}" for b in r["best_walk_tests"]) or DASH,
             f"{rs['ours_last_checkpoint']['walked']}/{rs['episodes']}" if rs else DASH,
         ])  # fmt: skip
-    header = ["earlier run from commit", "env seed; walk test seed", "env steps", "wall (h)", "walked 5/5",
+    header = ["earlier run from commit", "env seed; walk test seed", "fresh starts", "env steps", "wall (h)",
+              "walked 5/5",
               "walk test: first reaching each best (episodes lasting at env steps)",
               "last checkpoint from random starts"]  # fmt: skip
     return table(header, body) if body else ""

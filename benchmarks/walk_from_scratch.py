@@ -18,10 +18,12 @@ included).  ``--export`` copies the walking policy (weights and config only) int
 MJX-ready contacts and with MyoAssist's original contacts.
 
     python -m benchmarks.walk_from_scratch --session ~/runs/walk_from_scratch/train_session_<time> \\
-        --commit <commit the run started from> [--earlier-run SESSION COMMIT] [--export] [--check]
+        --commit <commit the run started from> [--earlier-run SESSION COMMIT] [--export] [--check] \\
+        [--random-starts N] [--published-walk-test]
 
 ``--earlier-run`` reports a finished run of the recipe (another seed) beside the current one: where it ended, the
-first walk test at each new best, and its random starts when they were measured.
+first walk test at each new best, and its random starts when they were measured.  ``--published-walk-test``
+runs MyoAssist's published policy through the same walk test (its starts do not depend on the run).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="evaluate the exported policy (1200 Hz, both contacts)")
     parser.add_argument("--random-starts", type=int, default=0, metavar="N",
                         help="walk the last checkpoint and the published policy from N random starts")  # fmt: skip
+    parser.add_argument("--published-walk-test", action="store_true",
+                        help="run MyoAssist's published policy through this run's walk test")  # fmt: skip
     parser.add_argument("--earlier-run", nargs=2, action="append", default=[], metavar=("SESSION", "COMMIT"),
                         help="an earlier run of the recipe, reported beside this one (repeatable)")  # fmt: skip
     return parser.parse_args()
@@ -141,6 +145,9 @@ def random_starts(session: Path, fixtures: Path, episodes: int, seed: int) -> di
         "myoassist_published": ([published, "--config.env_params.reference_data_path",
                                  str(fixtures / "recorded/surrogate_short_reference_gait.npz")],
                                 f"<MyoAssist checkout>/{published} (surrogate reference)"),
+        "myoassist_published_same_reference": ([published, "--config.env_params.reference_data_path",
+                                                str(ROOT / REFERENCE)],
+                                               f"<MyoAssist checkout>/{published} (this run's reference)"),
     }  # fmt: skip
     out: dict[str, Any] = {"episodes": episodes, "seed": seed, "seconds": 10.0}
     for name, (args, shown) in cases.items():
@@ -148,6 +155,21 @@ def random_starts(session: Path, fixtures: Path, episodes: int, seed: int) -> di
         failed = [{"episode": r["episode"], "steps": r["steps"], "end": r["end"]} for r in rows
                   if r["seconds"] < 10.0 - 1e-6 or r["distance"] < MIN_DISTANCE_M]  # fmt: skip
         out[name] = {"policy": shown, "walked": len(rows) - len(failed), "failed": failed}
+    return out
+
+
+def published_walk_test(fixtures: Path, seed: int, rate_hz: int) -> dict[str, Any]:
+    """MyoAssist's published policy through this run's walk test (the packaged reference, the walk test's seed,
+    5 x 10 s, cpu backend) at the run's physics rate and at MyoAssist's 1200 Hz: what MyoAssist's own 20M-step
+    policy scores on the same starts."""
+    published = PUBLISHED_SESSION.split("/", 1)[1]
+    base = [published, "--backend", "cpu", "--episodes", "5", "--seconds", "10", "--seed", str(seed),
+            "--config.env_params.reference_data_path", str(ROOT / REFERENCE)]  # fmt: skip
+    out: dict[str, Any] = {"policy": f"<MyoAssist checkout>/{published}", "seed": seed}
+    for hz in sorted({rate_hz, 1200}):
+        rows = evaluate_by_command_line([*base, "--config.env_params.physics_sim_framerate", str(hz)],
+                                        fixtures / "myoassist")  # fmt: skip
+        out[f"{hz}hz"] = {"walked": passes(walk_summary(rows, 10.0)), "episodes": rows}
     return out
 
 
@@ -175,6 +197,7 @@ def run_settings(config: dict[str, Any], commit: str, session: Path) -> dict[str
         "n_epochs": ppo["n_epochs"], "learning_rate": ppo["learning_rate"],
         "physics_sim_framerate": env["physics_sim_framerate"], "physics_backend": env["physics_backend"],
         "out_of_trajectory_threshold": env["out_of_trajectory_threshold"],
+        "fresh_start_fraction": env.get("fresh_start_fraction", 0.0),
         "env_seed": env["seed"], "walk_test_seed": logger.get("walk_test_seed") or env["seed"],
         "walk_test": {k: logger[k] for k in ("walk_test_episodes", "walk_test_seconds")},
     }  # fmt: skip
@@ -247,11 +270,17 @@ def main() -> None:
     if args.check and POLICY_DIR.is_dir():
         result["policy_path"] = str(POLICY_DIR.relative_to(ROOT))
         result["command_line_checks"] = check_policy(args.fixtures)
-    if args.random_starts:  # from the walk test's seed: the same starts for every run
-        seed = result["settings"]["walk_test_seed"]
+    seed = result["settings"]["walk_test_seed"]  # the walk test's starts, the same for every run
+    same_run = previous.get("settings", {}).get("session") == str(session)
+    if args.random_starts:
         result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, seed)
-    elif previous.get("settings", {}).get("session") == str(session):  # measured by an earlier call
+    elif same_run:  # measured by an earlier call
         result["random_starts"] = previous.get("random_starts")
+    if args.published_walk_test:
+        rate = result["settings"]["physics_sim_framerate"]
+        result["myoassist_published_walk_test"] = published_walk_test(args.fixtures, seed, rate)
+    elif (measured := previous.get("myoassist_published_walk_test")) and measured["seed"] == seed:
+        result["myoassist_published_walk_test"] = measured
     learning_curve.plot(list(curve.values()), args.out.with_suffix(".png"))
     write_json(out, result)
 

@@ -62,3 +62,30 @@ def test_earlier_run_keeps_its_settings_seeds_and_measured_random_starts(tmp_pat
     assert run["random_starts"] == measured and run["last_walk_test"]["fraction"] == 0.8
     assert wfs.earlier_run(path, "abc1234", {"earlier_runs": [previous]})["random_starts"] == measured
     assert wfs.earlier_run(path, "abc1234", {})["random_starts"] is None
+
+
+def test_settings_report_fresh_starts_with_myoassists_zero_for_older_runs(tmp_path):
+    path = session(tmp_path, [(100, 0.4, 1.0)])
+    assert wfs.run_settings(CONFIG, "abc1234", path)["fresh_start_fraction"] == 0.0
+    fresh = {**CONFIG, "env_params": {**CONFIG["env_params"], "fresh_start_fraction": 0.5}}
+    assert wfs.run_settings(fresh, "abc1234", path)["fresh_start_fraction"] == 0.5
+
+
+def test_published_walk_test_runs_myoassists_policy_on_the_runs_starts_and_reference(monkeypatch):
+    calls = []
+
+    def evaluate(args, cwd):
+        calls.append(args)
+        fell = {"episode": 4, "steps": 27, "seconds": 0.9, "end": "fell", "distance": 1.28, "mean_speed": 1.43}
+        lasted = [{"episode": i, "steps": 300, "seconds": 10.0, "end": "time_limit", "distance": 11.6,
+                   "mean_speed": 1.16} for i in range(4)]  # fmt: skip
+        return [*lasted, fell]
+
+    monkeypatch.setattr(wfs, "evaluate_by_command_line", evaluate)
+    out = wfs.published_walk_test(Path("fixtures"), 1234, 600)
+    assert sorted(k for k in out if k.endswith("hz")) == ["1200hz", "600hz"] and not out["600hz"]["walked"]
+    for args in calls:
+        assert args[0] == wfs.PUBLISHED_SESSION.split("/", 1)[1]
+        assert args[args.index("--seed") + 1] == "1234"
+        assert args[args.index("--config.env_params.reference_data_path") + 1] == str(wfs.ROOT / wfs.REFERENCE)
+    assert {a[a.index("--config.env_params.physics_sim_framerate") + 1] for a in calls} == {"600", "1200"}
