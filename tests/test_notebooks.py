@@ -57,4 +57,4 @@ def test_notebook_executes(name, tmp_path, monkeypatch):
     if name == "train_on_gpu.ipynb":  # the many-envs preset, shrunk only by the TINY overrides
         (config,) = [json.loads((s / "session_config.json").read_text()) for s in sessions]
         assert config["env_params"]["physics_sim_framerate"] == 600
-        assert config["env_params"]["reference_data_path"].endswith("policy_gait_60s_reference.npz")
+        assert config["env_params"]["reference_data_path"].endswith("policy_gait_60s_mtp_reference.npz")
