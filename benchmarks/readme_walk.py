@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from benchmarks.readme_tables import (
     DASH,
     Json,
@@ -40,7 +42,9 @@ def walk_from_scratch_section(d: Json) -> str:
         ("training episodes starting as a new env", f"{s.get('fresh_start_fraction', 0.0):g}"),
         ("env seed; walk test seed", f"{s['env_seed']}; {s['walk_test_seed']}"),
         ("walk test", f"{s['walk_test']['walk_test_episodes']} episodes x {s['walk_test']['walk_test_seconds']:g} s"),
-        ("reference", f"`{d['reference_data_path']}`"),
+        ("reference", f"`{s.get('reference_data_path') or d['reference_data_path']}`"),
+        ("joints set from the reference at reset", ", ".join(s["reference_data_keys"])
+         if s.get("reference_data_keys") else None),
         ("walking policy", f"`{d['policy_path']}`" if d.get("policy_path") else None),
     ])  # fmt: skip
     return section("From scratch to walking: the many-envs preset", NOTE, run_table(d), settings, cost_table(d),
@@ -163,9 +167,12 @@ def earlier_runs_table(runs: list[Json]) -> str:
             opt(r["wall_s"], lambda x: f2(x / 3600)), "yes" if r["walked"] else "no",
             ", ".join(f"{b['fraction']:.0%} at {b['step']:,}" for b in r["best_walk_tests"]) or DASH,
             f"{rs['ours_last_checkpoint']['walked']}/{rs['episodes']}" if rs else DASH,
+            f"`{Path(s['reference_data_path']).name}`" if s.get("reference_data_path") else DASH,
+            r.get("machine", {}).get("cpu_model", DASH),
+            "kept" if r.get("session_folder_kept", True) else "gone (numbers as recorded)",
         ])  # fmt: skip
     header = ["earlier run from commit", "env seed; walk test seed", "fresh starts", "env steps", "wall (h)",
               "walked 5/5",
               "walk test: first reaching each best (episodes lasting at env steps)",
-              "last checkpoint from random starts"]  # fmt: skip
+              "last checkpoint from random starts", "reference", "CPU", "session folder"]  # fmt: skip
     return table(header, body) if body else ""

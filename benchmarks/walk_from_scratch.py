@@ -31,11 +31,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import FIXTURES, RESULTS, ROOT, evaluate_by_command_line, export_policy, header, write_json
+import numpy as np
+
+from benchmarks.harness import (
+    FIXTURES,
+    RESULTS,
+    ROOT,
+    evaluate_by_command_line,
+    export_policy,
+    header,
+    machine,
+    write_json,
+)
 from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.evaluator import walk_summary
 
@@ -45,6 +55,18 @@ POLICY_DIR = RESULTS / "walk_from_scratch_policy"
 MODEL_PATH = "models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml"  # as MyoAssist's preset writes it
 REFERENCE = "mjx_myoassist/data/policy_gait_60s_mtp_reference.npz"
 MIN_DISTANCE_M = 10.0  # the issue's bar: 5 of 5 episodes of 10 s, each at least 10 m
+PROGRESS_KEYS = (
+    "env_steps",
+    "wall_s",
+    "compile_s_total",
+    "env_steps_per_s_mean",
+    "first_walk_5_of_5_lasting",
+    "walked",
+    "env_steps_to_walk",
+    "wall_s_to_walk",
+    "wall_s_with_compile_to_walk",
+    "walk_tests",
+)  # run_progress's
 MYOASSIST_PUBLISHED = {"env_steps": 20_000_000, "wall_h": 3.6, "processes": 32}
 
 
@@ -87,20 +109,21 @@ def compile_at(log: list[dict[str, Any]], step: int) -> float:
     return next(e["compile_s_total"] for e in log if e["step"] >= step)
 
 
-def curves(session: Path, commit: str, fixtures: Path, earlier: Sequence[tuple[Path, str]] = ()) -> dict[str, Any]:
-    """Our run's curve (and each earlier run's, keyed ``earlier_<commit>``) at MyoAssist's logging points, beside
+def published_curve(fixtures: Path) -> learning_curve.Curve:
+    return learning_curve.read_myoassist_log(fixtures / PUBLISHED_SESSION, "MyoAssist published run")
+
+
+def curves(session: Path, commit: str, fixtures: Path, earlier: dict[str, learning_curve.Curve]) -> dict[str, Any]:
+    """Our run's curve and the ``earlier`` runs' (keyed ``earlier_<commit>``) at MyoAssist's logging points, beside
     MyoAssist's published run (up to our longest run) and its own trainer on the policy-gait reference."""
-    published = learning_curve.read_myoassist_log(fixtures / PUBLISHED_SESSION, "MyoAssist published run")
+    published = published_curve(fixtures)
     same_ref = learning_curve.read_myoassist_log(fixtures / SAME_REFERENCE_LOG, "MyoAssist's trainer, policy gait")
     ours = {
         "ours": learning_curve.read_session_log(
             session, at_steps=published.steps, label=f"many-envs preset, this run from {commit}"
-        )
+        ),
+        **earlier,
     }
-    for path, commit in earlier:
-        ours[f"earlier_{commit}"] = learning_curve.read_session_log(
-            path, at_steps=published.steps, label=f"many-envs preset, earlier run from {commit}"
-        )
     longest = max(max(c.steps.max(initial=0) for c in ours.values()), 1)
     return {**ours, "published": published.up_to(longest), "same_reference": same_ref}
 
@@ -133,10 +156,18 @@ def check_policy(fixtures: Path) -> dict[str, Any]:
     return out
 
 
-def random_starts(session: Path, fixtures: Path, episodes: int, seed: int) -> dict[str, Any]:
+def run_reference(settings: dict[str, Any]) -> list[str]:
+    """Overrides that give another policy the run's reference and the joints its resets set from it."""
+    args = ["--config.env_params.reference_data_path", str(ROOT / settings["reference_data_path"])]
+    keys = settings.get("reference_data_keys")
+    return [*args, "--config.env_params.reference_data_keys", json.dumps(keys)] if keys else args
+
+
+def random_starts(session: Path, fixtures: Path, episodes: int, settings: dict[str, Any]) -> dict[str, Any]:
     """How robust the walk is beyond the walk test's 5 starts: the run's last checkpoint and MyoAssist's published
-    policy (its surrogate reference), ``episodes`` deterministic episodes of 10 s from random reference starts,
-    cpu backend, each evaluated by the command line in a fresh process."""
+    policy (its surrogate reference, and the run's), ``episodes`` deterministic episodes of 10 s from random
+    reference starts (the walk test's seed), cpu backend, each evaluated by the command line in a fresh process."""
+    seed = settings["walk_test_seed"]
     last = max((p for p in (session / "trained_models").iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
     base = ["--backend", "cpu", "--episodes", str(episodes), "--seconds", "10", "--seed", str(seed)]
     published = PUBLISHED_SESSION.split("/", 1)[1]  # from the MyoAssist checkout root
@@ -145,8 +176,7 @@ def random_starts(session: Path, fixtures: Path, episodes: int, seed: int) -> di
         "myoassist_published": ([published, "--config.env_params.reference_data_path",
                                  str(fixtures / "recorded/surrogate_short_reference_gait.npz")],
                                 f"<MyoAssist checkout>/{published} (surrogate reference)"),
-        "myoassist_published_same_reference": ([published, "--config.env_params.reference_data_path",
-                                                str(ROOT / REFERENCE)],
+        "myoassist_published_same_reference": ([published, *run_reference(settings)],
                                                f"<MyoAssist checkout>/{published} (this run's reference)"),
     }  # fmt: skip
     out: dict[str, Any] = {"episodes": episodes, "seed": seed, "seconds": 10.0}
@@ -158,19 +188,28 @@ def random_starts(session: Path, fixtures: Path, episodes: int, seed: int) -> di
     return out
 
 
-def published_walk_test(fixtures: Path, seed: int, rate_hz: int) -> dict[str, Any]:
-    """MyoAssist's published policy through this run's walk test (the packaged reference, the walk test's seed,
-    5 x 10 s, cpu backend) at the run's physics rate and at MyoAssist's 1200 Hz: what MyoAssist's own 20M-step
-    policy scores on the same starts."""
-    published = PUBLISHED_SESSION.split("/", 1)[1]
+def published_walk_test(fixtures: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """MyoAssist's published policy through this run's walk test (the run's reference and reset joints, the walk
+    test's seed, 5 x 10 s, cpu backend) at the run's physics rate and at MyoAssist's 1200 Hz: what MyoAssist's own
+    20M-step policy scores on the same starts."""
+    published, seed = PUBLISHED_SESSION.split("/", 1)[1], settings["walk_test_seed"]
     base = [published, "--backend", "cpu", "--episodes", "5", "--seconds", "10", "--seed", str(seed),
-            "--config.env_params.reference_data_path", str(ROOT / REFERENCE)]  # fmt: skip
-    out: dict[str, Any] = {"policy": f"<MyoAssist checkout>/{published}", "seed": seed}
-    for hz in sorted({rate_hz, 1200}):
+            *run_reference(settings)]  # fmt: skip
+    out: dict[str, Any] = {"policy": f"<MyoAssist checkout>/{published}", "seed": seed,
+                           "reference_data_path": settings["reference_data_path"],
+                           "reference_data_keys": settings.get("reference_data_keys")}  # fmt: skip
+    for hz in sorted({settings["physics_sim_framerate"], 1200}):
         rows = evaluate_by_command_line([*base, "--config.env_params.physics_sim_framerate", str(hz)],
                                         fixtures / "myoassist")  # fmt: skip
         out[f"{hz}hz"] = {"walked": passes(walk_summary(rows, 10.0)), "episodes": rows}
     return out
+
+
+def same_walk_test(measured: dict[str, Any], settings: dict[str, Any]) -> bool:
+    """Whether a published-policy walk test was measured on this run's starts: its seed, reference and reset joints."""
+    return all(measured.get(k) == settings.get(k) for k in ("reference_data_path", "reference_data_keys")) and (
+        measured["seed"] == settings["walk_test_seed"]
+    )
 
 
 def throughput_vs_myoassist() -> dict[str, Any] | None:
@@ -198,9 +237,17 @@ def run_settings(config: dict[str, Any], commit: str, session: Path) -> dict[str
         "physics_sim_framerate": env["physics_sim_framerate"], "physics_backend": env["physics_backend"],
         "out_of_trajectory_threshold": env["out_of_trajectory_threshold"],
         "fresh_start_fraction": env.get("fresh_start_fraction", 0.0),
+        "reference_data_path": packaged_path(env.get("reference_data_path", "")),
+        "reference_data_keys": env.get("reference_data_keys"),
         "env_seed": env["seed"], "walk_test_seed": logger.get("walk_test_seed") or env["seed"],
         "walk_test": {k: logger[k] for k in ("walk_test_episodes", "walk_test_seconds")},
     }  # fmt: skip
+
+
+def packaged_path(path: str) -> str:
+    """A packaged file's path from the repository root, wherever the run's copy of the code was; others as given."""
+    parts = Path(path).parts
+    return str(Path(*parts[parts.index("mjx_myoassist") :])) if "mjx_myoassist" in parts else path
 
 
 def run_progress(session: Path) -> dict[str, Any]:
@@ -232,17 +279,56 @@ def first_at_each_fraction(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def earlier_run(session: Path, commit: str, previous: dict[str, Any]) -> dict[str, Any]:
-    """A finished earlier run of the recipe: its settings, where it ended, its best walk tests and (measured
-    while it was the current run) its random starts."""
-    config = json.loads((session / "session_config.json").read_text())
-    progress = run_progress(session)
+def ended_run(settings: dict[str, Any], progress: dict[str, Any], random_starts: Any) -> dict[str, Any]:
+    """An earlier run's record: its settings, where it ended, its last and best walk tests, its random starts."""
     tests = progress.pop("walk_tests")
+    return {"settings": settings, **progress, "last_walk_test": tests[-1] if tests else None,
+            "best_walk_tests": first_at_each_fraction(tests), "random_starts": random_starts}  # fmt: skip
+
+
+def earlier_run(session: Path, commit: str, previous: dict[str, Any]) -> dict[str, Any]:
+    """A finished earlier run of the recipe read from its session folder, with its random starts measured while
+    it was the current run."""
+    config = json.loads((session / "session_config.json").read_text())
     known = [previous, *previous.get("earlier_runs", [])]
     measured = next((r.get("random_starts") for r in known if r.get("settings", {}).get("session") == str(session)),
                     None)  # fmt: skip
-    return {"settings": run_settings(config, commit, session), **progress, "last_walk_test": tests[-1] if tests
-            else None, "best_walk_tests": first_at_each_fraction(tests), "random_starts": measured}  # fmt: skip
+    run = ended_run(run_settings(config, commit, session), run_progress(session), measured)
+    return {**run, "machine": machine(), "session_folder_kept": True}
+
+
+def archived_run(session: Path, commit: str, previous: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An earlier run whose session folder is gone (its machine was replaced): its record and curve as the results
+    file held them, with the machine that measured them and, for runs recorded before the settings named it, the
+    reference that file reported."""
+    key = str(session)
+    if previous.get("settings", {}).get("session") == key:  # it was the current run
+        progress = {k: previous[k] for k in PROGRESS_KEYS}
+        run, curve = (
+            ended_run(previous["settings"], progress, previous.get("random_starts")),
+            previous["curves"]["ours"],
+        )
+    else:
+        run = next((r for r in previous.get("earlier_runs", []) if r["settings"]["session"] == key), None)
+        curve = previous.get("curves", {}).get(f"earlier_{commit}")
+        if run is None or curve is None:
+            raise SystemExit(f"--earlier-run {session}: the folder is gone and {RESULTS.name}/walk_from_scratch.json "
+                             "has no record of it; give a session folder that exists or drop the option.")  # fmt: skip
+    settings = {"reference_data_path": previous.get("reference_data_path"), **run["settings"]}
+    run = {**run, "settings": settings, "machine": run.get("machine", previous.get("machine")),
+           "session_folder_kept": False}  # fmt: skip
+    return run, {**curve, "label": f"many-envs preset, earlier run from {commit}"}
+
+
+def earlier_record(
+    session: Path, commit: str, previous: dict[str, Any], at_steps: np.ndarray
+) -> tuple[dict[str, Any], learning_curve.Curve]:
+    """An earlier run and its curve: from its session folder when it is here, else from the results file."""
+    if session.is_dir():
+        label = f"many-envs preset, earlier run from {commit}"
+        return earlier_run(session, commit, previous), learning_curve.read_session_log(session, at_steps, label)
+    run, curve = archived_run(session, commit, previous)
+    return run, learning_curve.Curve.from_json(curve)
 
 
 def main() -> None:
@@ -252,8 +338,10 @@ def main() -> None:
     out = args.out.with_suffix(".json")
     previous = json.loads(out.read_text()) if out.is_file() else {}
     progress = run_progress(session)
-    earlier = [(Path(s).expanduser(), c) for s, c in args.earlier_run]
-    curve = curves(session, args.commit, args.fixtures, earlier)
+    at_steps = published_curve(args.fixtures).steps
+    earlier = [earlier_record(Path(s).expanduser(), c, previous, at_steps) for s, c in args.earlier_run]
+    by_commit = {f"earlier_{run['settings']['run_started_from_commit']}": c for run, c in earlier}
+    curve = curves(session, args.commit, args.fixtures, by_commit)
     result = {
         **header(run_settings(config, args.commit, session)),
         "reference_data_path": REFERENCE,
@@ -262,7 +350,7 @@ def main() -> None:
         "throughput_vs_myoassist_setup": throughput_vs_myoassist(),
         "curves": {name: c.to_json() for name, c in curve.items()},
         "policy_path": None,
-        "earlier_runs": [earlier_run(path, commit, previous) for path, commit in earlier],
+        "earlier_runs": [run for run, _ in earlier],
     }
     if progress["walked"] and args.export:
         checkpoint = session / "trained_models" / str(progress["env_steps_to_walk"])
@@ -270,16 +358,15 @@ def main() -> None:
     if args.check and POLICY_DIR.is_dir():
         result["policy_path"] = str(POLICY_DIR.relative_to(ROOT))
         result["command_line_checks"] = check_policy(args.fixtures)
-    seed = result["settings"]["walk_test_seed"]  # the walk test's starts, the same for every run
+    settings = result["settings"]
     same_run = previous.get("settings", {}).get("session") == str(session)
     if args.random_starts:
-        result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, seed)
+        result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, settings)
     elif same_run:  # measured by an earlier call
         result["random_starts"] = previous.get("random_starts")
     if args.published_walk_test:
-        rate = result["settings"]["physics_sim_framerate"]
-        result["myoassist_published_walk_test"] = published_walk_test(args.fixtures, seed, rate)
-    elif (measured := previous.get("myoassist_published_walk_test")) and measured["seed"] == seed:
+        result["myoassist_published_walk_test"] = published_walk_test(args.fixtures, settings)
+    elif (measured := previous.get("myoassist_published_walk_test")) and same_walk_test(measured, settings):
         result["myoassist_published_walk_test"] = measured
     learning_curve.plot(list(curve.values()), args.out.with_suffix(".png"))
     write_json(out, result)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks import walk_from_scratch as wfs
 
 CONFIG = {
     "ppo_params": {"n_steps": 16, "batch_size": 8192, "n_epochs": 30, "learning_rate": 1e-4},
     "env_params": {"num_envs": 1024, "physics_sim_framerate": 600, "physics_backend": "cpu",
-                   "out_of_trajectory_threshold": 0.2, "seed": 1235},
+                   "out_of_trajectory_threshold": 0.2, "seed": 1235,
+                   "reference_data_path": "/root/runs/code_abc1234/mjx_myoassist/data/ref.npz",
+                   "reference_data_keys": ["knee_angle_r", "mtp_angle_r"]},
     "logger_params": {"walk_test_episodes": 5, "walk_test_seconds": 10.0, "walk_test_seed": 1234},
 }  # fmt: skip
 
@@ -71,6 +75,39 @@ def test_settings_report_fresh_starts_with_myoassists_zero_for_older_runs(tmp_pa
     assert wfs.run_settings(fresh, "abc1234", path)["fresh_start_fraction"] == 0.5
 
 
+def test_settings_name_the_packaged_reference_wherever_the_runs_code_was(tmp_path):
+    settings = wfs.run_settings(CONFIG, "abc1234", session(tmp_path, []))
+    assert settings["reference_data_path"] == "mjx_myoassist/data/ref.npz"
+    assert settings["reference_data_keys"] == ["knee_angle_r", "mtp_angle_r"]
+
+
+def test_earlier_run_whose_folder_is_gone_comes_from_the_results_file(tmp_path):
+    """The current run of an earlier results file, and its earlier runs, as recorded, with the machine and (for
+    records older than the settings' reference) the reference that file reported."""
+    path = session(tmp_path, [(100, 0.4, 1.0), (200, 0.8, 1.3)])
+    settings = wfs.run_settings(CONFIG, "abc1234", path)
+    del settings["reference_data_path"]
+    recorded = {"settings": settings, **wfs.run_progress(path), "random_starts": None,
+                "machine": {"cpu_model": "Intel"}, "reference_data_path": "mjx_myoassist/data/old.npz",
+                "curves": {"ours": {"label": "x", "steps": [100.0], "episode_length": [1.5],
+                                    "reward_per_episode": [0.5]}}}  # fmt: skip
+    gone = tmp_path / "gone"
+    recorded["settings"]["session"] = str(gone)
+    run, curve = wfs.earlier_record(gone, "abc1234", recorded, at_steps=None)
+    assert not run["session_folder_kept"] and run["machine"] == {"cpu_model": "Intel"}
+    assert run["settings"]["reference_data_path"] == "mjx_myoassist/data/old.npz"
+    assert run["env_steps"] == 500 and run["last_walk_test"]["fraction"] == 0.8
+    assert [b["fraction"] for b in run["best_walk_tests"]] == [0.4, 0.8]
+    assert curve.episode_length.tolist() == [1.5] and "abc1234" in curve.label
+    # a later file holds it among its earlier runs, under its commit's curve
+    later = {"settings": {"session": "other"}, "earlier_runs": [run], "machine": {"cpu_model": "AMD"},
+             "curves": {"earlier_abc1234": curve.to_json()}}  # fmt: skip
+    again, _ = wfs.earlier_record(gone, "abc1234", later, at_steps=None)
+    assert again["machine"] == {"cpu_model": "Intel"} and again["env_steps"] == 500
+    with pytest.raises(SystemExit, match="no record of it"):
+        wfs.earlier_record(tmp_path / "never", "abc1234", later, at_steps=None)
+
+
 def test_published_walk_test_runs_myoassists_policy_on_the_runs_starts_and_reference(monkeypatch):
     calls = []
 
@@ -82,10 +119,14 @@ def test_published_walk_test_runs_myoassists_policy_on_the_runs_starts_and_refer
         return [*lasted, fell]
 
     monkeypatch.setattr(wfs, "evaluate_by_command_line", evaluate)
-    out = wfs.published_walk_test(Path("fixtures"), 1234, 600)
+    settings = {"walk_test_seed": 1234, "physics_sim_framerate": 600, "reference_data_path": wfs.REFERENCE,
+                "reference_data_keys": ["knee_angle_r", "mtp_angle_r"]}  # fmt: skip
+    out = wfs.published_walk_test(Path("fixtures"), settings)
     assert sorted(k for k in out if k.endswith("hz")) == ["1200hz", "600hz"] and not out["600hz"]["walked"]
     for args in calls:
         assert args[0] == wfs.PUBLISHED_SESSION.split("/", 1)[1]
         assert args[args.index("--seed") + 1] == "1234"
         assert args[args.index("--config.env_params.reference_data_path") + 1] == str(wfs.ROOT / wfs.REFERENCE)
+        assert json.loads(args[args.index("--config.env_params.reference_data_keys") + 1])[-1] == "mtp_angle_r"
     assert {a[a.index("--config.env_params.physics_sim_framerate") + 1] for a in calls} == {"600", "1200"}
+    assert wfs.same_walk_test(out, settings) and not wfs.same_walk_test(out, {**settings, "reference_data_keys": None})

@@ -2,6 +2,7 @@
 
 import copy
 import dataclasses
+import json
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +11,7 @@ import pytest
 
 from mjx_myoassist.config import ConfigError, load_config
 from mjx_myoassist.envs import make
-from tests.conftest import CONFIGS, fixture_path
+from tests.conftest import CONFIGS, ROOT, fixture_path
 
 B = 64
 
@@ -270,6 +271,22 @@ def test_fresh_start_fraction_starts_training_episodes_as_a_new_env(cpu_env, cpu
     keys = jax.random.split(jax.random.PRNGKey(4), 64)
     strikes = np.asarray(jax.vmap(lambda k: half.reset_like(state, k).info["steps"]["strike_step"])(keys))
     assert set(strikes.tolist()) == {3, 32} and 16 < int((strikes == 32).sum()) < 48
+
+
+def test_toes_in_reference_data_keys_start_a_new_env_in_the_references_toe_pose(cpu_env):
+    """As MyoAssist's reset sets every joint reference_data_keys names: with the toes listed, a new env's (and
+    so every evaluation episode's) toes start at the reference, not at key 0."""
+    keys = [*cpu_env.params.reference_data_keys, "mtp_angle_l", "mtp_angle_r"]
+    toe_reference = ROOT / "mjx_myoassist" / "data" / "policy_gait_60s_mtp_reference.npz"
+    env = make(load_config(CONFIGS / "test.json", [*LENIENT, "--config.env_params.reference_data_path",
+                                                   str(toe_reference), "--config.env_params.reference_data_keys",
+                                                   json.dumps(keys)]))  # fmt: skip
+    state = env.reset(jax.random.PRNGKey(5))
+    toes = [env.reference.joints.index(j) for j in ("mtp_angle_l", "mtp_angle_r")]
+    qpos = np.asarray(env.backend.view(state.data).qpos)[env.ref_qpos_adr[toes]]
+    expected = np.asarray(env.ref_q[int(state.info["ref_start"]), toes])
+    np.testing.assert_allclose(qpos, expected, atol=1e-6)
+    assert np.abs(expected - env.model.key_qpos[0][env.ref_qpos_adr[toes]]).max() > 0.05
 
 
 def test_fresh_start_fraction_is_range_checked():

@@ -1,5 +1,7 @@
 """The reference tool: MyoAssist-format references built from recorded gait (python -m mjx_myoassist.reference)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from tests.conftest import fixture_path
 
 POLICY_GAIT = "recorded/policy_gait_reference.npz"
 ROLLOUT = "recorded/rollout_partial_obs_seed0.npz"
+PACKAGED_TOES = Path(tool.__file__).parent / "data" / "policy_gait_60s_mtp_reference.npz"
 
 
 def build(*argv):
@@ -52,6 +55,20 @@ def test_recorded_rollout_gives_the_same_cycle(long_reference):
     from_rollout, meta = build(str(fixture_path(ROLLOUT)), "--start-step", "30", "--duration", "60")
     assert meta["cycle_period_s"] == pytest.approx(long_reference[1]["cycle_period_s"], rel=0.01)
     np.testing.assert_allclose(from_rollout.q, ref.q, atol=0.02)
+
+
+def test_packaged_toe_reference_is_the_tool_on_myoassists_rollout():
+    """The many-envs preset's reference: the command on MyoAssist's recorded rollout, toe angles included."""
+    joints = [*tool.MYOASSIST_KEYS, "mtp_angle_l", "mtp_angle_r"]
+    built, meta = build(
+        str(fixture_path(ROLLOUT)), "--start-step", "45", "--duration", "60", "--joints", ",".join(joints)
+    )
+    packaged = load_reference(PACKAGED_TOES)
+    assert packaged.joints == tuple(joints) and packaged.length == 1800
+    np.testing.assert_allclose(packaged.q, built.q, atol=1e-9)
+    assert np.load(PACKAGED_TOES, allow_pickle=True)["metadata"].item()["cycles_averaged"] == meta["cycles_averaged"]
+    toes = packaged.q[:, joints.index("mtp_angle_r")]
+    assert toes.max() - toes.min() > 0.5  # the toes bend through each push-off
 
 
 def test_csv_in_degrees_with_time_column_is_converted_and_resampled(tmp_path):

@@ -45,6 +45,11 @@ class Curve:
             "reward_per_episode": self.reward_per_episode.tolist(),
         }
 
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Curve:
+        """The curve ``to_json`` wrote."""
+        return cls(d["label"], *(np.asarray(d[k], float) for k in ("steps", "episode_length", "reward_per_episode")))
+
 
 def read_myoassist_log(path: str | Path, label: str | None = None) -> Curve:
     """A MyoAssist session folder, its ``train_log.json`` or a JSON holding ``log_datas``."""
