@@ -113,10 +113,19 @@ def published_curve(fixtures: Path) -> learning_curve.Curve:
     return learning_curve.read_myoassist_log(fixtures / PUBLISHED_SESSION, "MyoAssist published run")
 
 
-def curves(session: Path, commit: str, fixtures: Path, earlier: dict[str, learning_curve.Curve]) -> dict[str, Any]:
+def earlier_label(commit: str) -> str:
+    return f"many-envs preset, earlier run from {commit}"
+
+
+def curves(
+    session: Path,
+    commit: str,
+    fixtures: Path,
+    published: learning_curve.Curve,
+    earlier: dict[str, learning_curve.Curve],
+) -> dict[str, Any]:
     """Our run's curve and the ``earlier`` runs' (keyed ``earlier_<commit>``) at MyoAssist's logging points, beside
-    MyoAssist's published run (up to our longest run) and its own trainer on the policy-gait reference."""
-    published = published_curve(fixtures)
+    MyoAssist's ``published`` run (up to our longest run) and its own trainer on the policy-gait reference."""
     same_ref = learning_curve.read_myoassist_log(fixtures / SAME_REFERENCE_LOG, "MyoAssist's trainer, policy gait")
     ours = {
         "ours": learning_curve.read_session_log(
@@ -304,10 +313,8 @@ def archived_run(session: Path, commit: str, previous: dict[str, Any]) -> tuple[
     key = str(session)
     if previous.get("settings", {}).get("session") == key:  # it was the current run
         progress = {k: previous[k] for k in PROGRESS_KEYS}
-        run, curve = (
-            ended_run(previous["settings"], progress, previous.get("random_starts")),
-            previous["curves"]["ours"],
-        )
+        run = ended_run(previous["settings"], progress, previous.get("random_starts"))
+        curve = previous["curves"]["ours"]
     else:
         run = next((r for r in previous.get("earlier_runs", []) if r["settings"]["session"] == key), None)
         curve = previous.get("curves", {}).get(f"earlier_{commit}")
@@ -317,7 +324,7 @@ def archived_run(session: Path, commit: str, previous: dict[str, Any]) -> tuple[
     settings = {"reference_data_path": previous.get("reference_data_path"), **run["settings"]}
     run = {**run, "settings": settings, "machine": run.get("machine", previous.get("machine")),
            "session_folder_kept": False}  # fmt: skip
-    return run, {**curve, "label": f"many-envs preset, earlier run from {commit}"}
+    return run, {**curve, "label": earlier_label(commit)}
 
 
 def earlier_record(
@@ -325,8 +332,8 @@ def earlier_record(
 ) -> tuple[dict[str, Any], learning_curve.Curve]:
     """An earlier run and its curve: from its session folder when it is here, else from the results file."""
     if session.is_dir():
-        label = f"many-envs preset, earlier run from {commit}"
-        return earlier_run(session, commit, previous), learning_curve.read_session_log(session, at_steps, label)
+        curve = learning_curve.read_session_log(session, at_steps, earlier_label(commit))
+        return earlier_run(session, commit, previous), curve
     run, curve = archived_run(session, commit, previous)
     return run, learning_curve.Curve.from_json(curve)
 
@@ -338,10 +345,10 @@ def main() -> None:
     out = args.out.with_suffix(".json")
     previous = json.loads(out.read_text()) if out.is_file() else {}
     progress = run_progress(session)
-    at_steps = published_curve(args.fixtures).steps
-    earlier = [earlier_record(Path(s).expanduser(), c, previous, at_steps) for s, c in args.earlier_run]
+    published = published_curve(args.fixtures)
+    earlier = [earlier_record(Path(s).expanduser(), c, previous, published.steps) for s, c in args.earlier_run]
     by_commit = {f"earlier_{run['settings']['run_started_from_commit']}": c for run, c in earlier}
-    curve = curves(session, args.commit, args.fixtures, by_commit)
+    curve = curves(session, args.commit, args.fixtures, published, by_commit)
     result = {
         **header(run_settings(config, args.commit, session)),
         "reference_data_path": REFERENCE,
