@@ -145,7 +145,7 @@ def published_walk_test_table(p: Json | None) -> str:
 
 
 def random_starts_table(r: Json | None) -> str:
-    """Beyond the walk test's 5 starts: the run's last checkpoint and MyoAssist's published policy from many."""
+    """Beyond the walk test's 5 starts: the run's policy and MyoAssist's published policy from many."""
     if not r:
         return ""
     body = [[c["policy"], f"{c['walked']}/{r['episodes']}",
@@ -154,6 +154,11 @@ def random_starts_table(r: Json | None) -> str:
     header = [f"from {r['episodes']} random reference starts (seed {r['seed']}, cpu, "
               f"`--random-starts {r['episodes']}`)", "walked 10 s and 10 m", "episodes that did not"]  # fmt: skip
     return table(header, body)
+
+
+def ours_random_starts(r: Json) -> Json:
+    """A run's own policy in its random-starts record (older records name it by its last checkpoint)."""
+    return r.get("ours") or r["ours_last_checkpoint"]
 
 
 def earlier_runs_table(runs: list[Json]) -> str:
@@ -166,7 +171,7 @@ def earlier_runs_table(runs: list[Json]) -> str:
             f"{s.get('fresh_start_fraction', 0.0):g}", f"{r['env_steps']:,}",
             opt(r["wall_s"], lambda x: f2(x / 3600)), "yes" if r["walked"] else "no",
             ", ".join(f"{b['fraction']:.0%} at {b['step']:,}" for b in r["best_walk_tests"]) or DASH,
-            f"{rs['ours_last_checkpoint']['walked']}/{rs['episodes']}" if rs else DASH,
+            f"{ours_random_starts(rs)['walked']}/{rs['episodes']}" if rs else DASH,
             f"`{Path(s['reference_data_path']).name}`" if s.get("reference_data_path") else DASH,
             r.get("machine", {}).get("cpu_model", DASH),
             "kept" if r.get("session_folder_kept", True) else "gone (numbers as recorded)",
@@ -174,5 +179,5 @@ def earlier_runs_table(runs: list[Json]) -> str:
     header = ["earlier run from commit", "env seed; walk test seed", "fresh starts", "env steps", "wall (h)",
               "walked 5/5",
               "walk test: first reaching each best (episodes lasting at env steps)",
-              "last checkpoint from random starts", "reference", "CPU", "session folder"]  # fmt: skip
+              "its policy from random starts", "reference", "CPU", "session folder"]  # fmt: skip
     return table(header, body) if body else ""

@@ -172,16 +172,26 @@ def run_reference(settings: dict[str, Any]) -> list[str]:
     return [*args, "--config.env_params.reference_data_keys", json.dumps(keys)] if keys else args
 
 
-def random_starts(session: Path, fixtures: Path, episodes: int, settings: dict[str, Any]) -> dict[str, Any]:
-    """How robust the walk is beyond the walk test's 5 starts: the run's last checkpoint and MyoAssist's published
-    policy (its surrogate reference, and the run's), ``episodes`` deterministic episodes of 10 s from random
-    reference starts (the walk test's seed), cpu backend, each evaluated by the command line in a fresh process."""
-    seed = settings["walk_test_seed"]
+def our_checkpoint(session: Path, walked_at: int | None) -> tuple[Path, str]:
+    """The run's checkpoint that walks first (the exported policy) once it walked, else its last; and which."""
+    if walked_at is not None:
+        return session / "trained_models" / str(walked_at), "first to walk"
     last = max((p for p in (session / "trained_models").iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    return last, "last"
+
+
+def random_starts(session: Path, fixtures: Path, episodes: int, settings: dict[str, Any],
+                  walked_at: int | None) -> dict[str, Any]:  # fmt: skip
+    """How robust the walk is beyond the walk test's 5 starts: the run's policy (:func:`our_checkpoint`) and
+    MyoAssist's published policy (its surrogate reference, and the run's), ``episodes`` deterministic episodes of
+    10 s from random reference starts (the walk test's seed), cpu backend, each evaluated by the command line in a
+    fresh process."""
+    seed = settings["walk_test_seed"]
+    ours, which = our_checkpoint(session, walked_at)
     base = ["--backend", "cpu", "--episodes", str(episodes), "--seconds", "10", "--seed", str(seed)]
     published = PUBLISHED_SESSION.split("/", 1)[1]  # from the MyoAssist checkout root
     cases = {
-        "ours_last_checkpoint": ([str(last)], f"{session.name}/trained_models/{last.name}"),
+        "ours": ([str(ours)], f"{session.name}/trained_models/{ours.name} ({which})"),
         "myoassist_published": ([published, "--config.env_params.reference_data_path",
                                  str(fixtures / "recorded/surrogate_short_reference_gait.npz")],
                                 f"<MyoAssist checkout>/{published} (surrogate reference)"),
@@ -368,7 +378,8 @@ def main() -> None:
     settings = result["settings"]
     same_run = previous.get("settings", {}).get("session") == str(session)
     if args.random_starts:
-        result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, settings)
+        result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, settings,
+                                                progress["env_steps_to_walk"])  # fmt: skip
     elif same_run:  # measured by an earlier call
         result["random_starts"] = previous.get("random_starts")
     if args.published_walk_test:

@@ -66,6 +66,17 @@ def test_walk_from_scratch_reads_not_yet_until_the_run_walks_then_its_cost(resul
     assert "| `cpu_1200hz_mjx_ready_contacts` | yes | 5/5 | 11.50-11.50 |" in text
 
 
+def test_earlier_runs_show_their_own_policys_random_starts_under_either_record_name(results):
+    def measured(d):
+        for run, name, walked in zip(d["earlier_runs"][:2], ["ours", "ours_last_checkpoint"], [39, 33], strict=True):
+            run["random_starts"] = {"episodes": 40, "seed": 1234, name: {"policy": "x", "walked": walked, "failed": []}}
+
+    edit(results, "walk_from_scratch", measured)
+    rows = [line for line in render(results).splitlines() if line.startswith("| 1c259a0 |") or
+            line.startswith("| 33a0f98 |")]  # fmt: skip
+    assert len(rows) == 2 and "| 39/40 |" in rows[0] and "| 33/40 |" in rows[1]
+
+
 def test_results_of_the_current_scripts_render_with_seeds_spread_and_matched_settings():
     text = render(TINY)
     sb3 = json.loads((TINY / "train_vs_sb3.json").read_text())

@@ -50,6 +50,14 @@ def test_progress_of_a_run_that_has_not_walked(tmp_path):
     assert not progress["walked"] and progress["env_steps_to_walk"] is None and progress["wall_s_to_walk"] is None
 
 
+def test_random_starts_use_the_checkpoint_that_walked_first_once_one_did(tmp_path):
+    path = session(tmp_path, [])
+    for step in (100, 200, 300):
+        (path / "trained_models" / str(step)).mkdir(parents=True)
+    assert wfs.our_checkpoint(path, 200) == (path / "trained_models" / "200", "first to walk")
+    assert wfs.our_checkpoint(path, None) == (path / "trained_models" / "300", "last")
+
+
 def test_first_at_each_fraction_keeps_each_new_best():
     tests = [{"step": s, "wall_s": None, "fraction": f} for s, f in [(1, 0.0), (2, 0.4), (3, 0.0), (4, 0.4), (5, 0.8),
                                                                     (6, 0.6), (7, 0.8)]]  # fmt: skip
