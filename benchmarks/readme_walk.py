@@ -84,6 +84,9 @@ def cost_table(d: Json) -> str:
          f"{my['wall_h']:g} ({my['processes']} processes)"],
         ["walks: wall time (h), compile included", opt(d["wall_s_with_compile_to_walk"], lambda x: f2(x / 3600),
                                                       not_yet), DASH],
+        ["walks: core-hours (wall time x cores), compile excluded",
+         opt(d["wall_s_to_walk"], lambda x: f1(x / 3600 * d["machine"]["cpu_count"]), not_yet),
+         f"{my['wall_h'] * my['processes']:g}"],
     ]  # fmt: skip
     return table(["", "this run", "MyoAssist published"], rows)
 

@@ -50,6 +50,10 @@ def test_a_changed_number_in_a_results_file_changes_the_readme(results):
 
 
 def test_walk_from_scratch_reads_not_yet_until_the_run_walks_then_its_cost(results):
+    def not_walked(d):
+        d.update(walked=False, env_steps_to_walk=None, wall_s_to_walk=None, wall_s_with_compile_to_walk=None)
+
+    edit(results, "walk_from_scratch", not_walked)
     assert "| walks: env steps | not yet | 20,000,000 |" in render(results)
 
     def walked(d):
@@ -62,6 +66,7 @@ def test_walk_from_scratch_reads_not_yet_until_the_run_walks_then_its_cost(resul
     text = render(results)
     assert "| walks: env steps | 4,194,304 | 20,000,000 |" in text
     assert "| walks: wall time (h), compile excluded | 1.50 | 3.6 (32 processes) |" in text
+    assert "| walks: core-hours (wall time x cores), compile excluded | 3.0 | 115.2 |" in text  # 2 cores
     assert "`benchmarks/results/walk_from_scratch_policy`" in text
     assert "| `cpu_1200hz_mjx_ready_contacts` | yes | 5/5 | 11.50-11.50 |" in text
 
