@@ -1,4 +1,5 @@
-"""The from-scratch run's reader (benchmarks/walk_from_scratch.py): progress, passing walk test, earlier runs."""
+"""The from-scratch run's reader (benchmarks/walk_from_scratch.py): progress, passing walk test, earlier runs; and
+the walking policy it exported."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import walk_from_scratch as wfs
+from tests.conftest import fixture_path
 
 CONFIG = {
     "ppo_params": {"n_steps": 16, "batch_size": 8192, "n_epochs": 30, "learning_rate": 1e-4},
@@ -138,3 +140,20 @@ def test_published_walk_test_runs_myoassists_policy_on_the_runs_starts_and_refer
         assert json.loads(args[args.index("--config.env_params.reference_data_keys") + 1])[-1] == "mtp_angle_r"
     assert {a[a.index("--config.env_params.physics_sim_framerate") + 1] for a in calls} == {"600", "1200"}
     assert wfs.same_walk_test(out, settings) and not wfs.same_walk_test(out, {**settings, "reference_data_keys": None})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("hz", "mjx_ready", "seed"), [(600, True, 1234), (1200, False, 0)],
+                         ids=["its_walk_test", "myoassist_rate_and_contacts"])  # fmt: skip
+def test_the_committed_policy_walks_from_a_myoassist_checkout(hz, mjx_ready, seed):
+    """The exported policy on the cpu backend: the walk test it passed in training (600 Hz, its starts) and the
+    command-line check at MyoAssist's 1200 Hz with MyoAssist's original contacts: 10 s and 10 m in every episode."""
+    from mjx_myoassist.evaluate import evaluate_policy
+
+    root = fixture_path("myoassist/models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml").parents[2]
+    overrides = ["--config.env_params.myoassist_root", str(root),
+                 "--config.env_params.physics_sim_framerate", str(hz),
+                 "--config.env_params.mjx_ready_edits", str(mjx_ready).lower()]  # fmt: skip
+    rows = evaluate_policy(wfs.POLICY_DIR, overrides=overrides, episodes=5, seconds=10.0, backend="cpu", seed=seed)
+    assert [r["end"] for r in rows] == ["time_limit"] * 5, rows
+    assert min(r["distance"] for r in rows) >= wfs.MIN_DISTANCE_M, rows
