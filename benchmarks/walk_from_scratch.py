@@ -372,11 +372,14 @@ def main() -> None:
     if progress["walked"] and args.export:
         checkpoint = session / "trained_models" / str(progress["env_steps_to_walk"])
         result["policy_path"] = str(export_policy(checkpoint, POLICY_DIR, portable_config).relative_to(ROOT))
+    settings = result["settings"]
+    same_run = previous.get("settings", {}).get("session") == str(session)
     if args.check and POLICY_DIR.is_dir():
         result["policy_path"] = str(POLICY_DIR.relative_to(ROOT))
         result["command_line_checks"] = check_policy(args.fixtures)
-    settings = result["settings"]
-    same_run = previous.get("settings", {}).get("session") == str(session)
+    elif same_run and previous.get("command_line_checks"):  # checked by an earlier call
+        result["policy_path"] = previous["policy_path"]
+        result["command_line_checks"] = previous["command_line_checks"]
     if args.random_starts:
         result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, settings,
                                                 progress["env_steps_to_walk"])  # fmt: skip
@@ -386,7 +389,9 @@ def main() -> None:
         result["myoassist_published_walk_test"] = published_walk_test(args.fixtures, settings)
     elif (measured := previous.get("myoassist_published_walk_test")) and same_walk_test(measured, settings):
         result["myoassist_published_walk_test"] = measured
-    learning_curve.plot(list(curve.values()), args.out.with_suffix(".png"))
+    walked = {f"this run walks the walk test ({progress['env_steps_to_walk']:,} env steps)":
+              progress["env_steps_to_walk"]} if progress["walked"] else None  # fmt: skip
+    learning_curve.plot(list(curve.values()), args.out.with_suffix(".png"), events=walked)
     write_json(out, result)
 
 

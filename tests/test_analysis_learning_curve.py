@@ -60,6 +60,16 @@ def test_reads_myoassist_logs_and_plots(tmp_path):
     assert png.stat().st_size > 10_000
 
 
+def test_events_are_vertical_lines_in_both_panels_each_in_its_own_style():
+    curve = learning_curve.Curve("run", np.array([1.0, 2.0]), np.array([1.0, 3.0]), np.array([0.5, 2.0]))
+    events = {"walks": 1.5, "second": 1.8, "third": 1.9, "fourth": 2.0}
+    fig = learning_curve.figure([curve], events=events)
+    for ax in fig.axes:
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        assert [lines[k].get_xdata()[0] for k in events] == list(events.values())
+        assert [lines[k].get_linestyle() for k in events] == ["--", ":", "-.", "--"]
+
+
 def test_not_a_myoassist_log_is_explained(tmp_path):
     with pytest.raises(FileNotFoundError, match="pass a session folder"):
         learning_curve.read_myoassist_log(tmp_path)

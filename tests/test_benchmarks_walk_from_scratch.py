@@ -142,6 +142,25 @@ def test_published_walk_test_runs_myoassists_policy_on_the_runs_starts_and_refer
     assert wfs.same_walk_test(out, settings) and not wfs.same_walk_test(out, {**settings, "reference_data_keys": None})
 
 
+def test_a_rerun_without_check_keeps_the_checked_policy_of_the_same_run(tmp_path, monkeypatch):
+    fixtures = fixture_path("recorded/myoassist_training_policy_gait_reference.json").parents[1]
+    path = session(tmp_path, [(100, 1.0, 10.5)])
+    log = [{"step": s, "sps": 50.0, "wall_s": s / 50, "compile_s_total": 10.0, "episode/length": 2.0,
+            "episode/return": 1.0} for s in (100, 200)]  # fmt: skip
+    (path / "train_log.json").write_text(json.dumps(log))
+    checks = {"cpu_1200hz_mjx_ready_contacts": {"walked": True}}
+    out = tmp_path / "wfs.json"
+    out.write_text(json.dumps({"settings": {"session": str(path)}, "policy_path": "benchmarks/results/p",
+                               "command_line_checks": checks}))  # fmt: skip
+    args = ["--session", str(path), "--commit", "abc1234", "--fixtures", str(fixtures), "--out", str(out)]
+    monkeypatch.setattr("sys.argv", ["walk_from_scratch", *args])
+    wfs.main()
+    result = json.loads(out.read_text())
+    assert result["walked"] and result["env_steps_to_walk"] == 100
+    assert result["policy_path"] == "benchmarks/results/p" and result["command_line_checks"] == checks
+    assert (tmp_path / "wfs.png").stat().st_size > 10_000
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("hz", "mjx_ready", "seed"), [(600, True, 1234), (1200, False, 0)],
                          ids=["its_walk_test", "myoassist_rate_and_contacts"])  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from matplotlib.figure import Figure
 from mjx_myoassist.ppo.train import merge_metrics
 
 MYOASSIST_LOG = "train_log.json"
+EVENT_STYLES = ("--", ":", "-.")  # event lines, in turn
 METRICS = {"episode_length": "mean episode length (control steps)", "reward_per_episode": "reward per episode"}
 
 
@@ -123,8 +125,10 @@ def all_within(rows: list[dict[str, Any]]) -> bool:
     return bool(rows) and all(row[m]["within_tolerance"] for row in rows for m in METRICS)
 
 
-def plot(curves: list[Curve], path: str | Path, tolerance_band: Curve | None = None, tolerance=0.2) -> Path:
-    """Both metrics against env steps, one line per curve; the band is ±tolerance around ``tolerance_band``."""
+def figure(curves: list[Curve], tolerance_band: Curve | None = None, tolerance=0.2,
+           events: Mapping[str, float] | None = None) -> Figure:  # fmt: skip
+    """Both metrics against env steps, one line per curve; the band is ±tolerance around ``tolerance_band``;
+    ``events`` (label: env steps, e.g. when a run first walked) are dashed vertical lines."""
     fig = Figure(figsize=(11, 4.2))
     for ax, (metric, title) in zip(fig.subplots(1, 2), METRICS.items(), strict=True):
         if tolerance_band is not None:
@@ -133,11 +137,20 @@ def plot(curves: list[Curve], path: str | Path, tolerance_band: Curve | None = N
                             color="gray", label=f"±{tolerance:.0%} of {tolerance_band.label}")  # fmt: skip
         for curve in curves:
             ax.plot(curve.steps, getattr(curve, metric), marker="o", markersize=3, label=curve.label)
+        for i, (label, step) in enumerate((events or {}).items()):
+            ax.axvline(step, color="black", linestyle=EVENT_STYLES[i % len(EVENT_STYLES)], linewidth=1, label=label)
         ax.set_xlabel("env steps")
         ax.set_title(title)
         ax.grid(alpha=0.3)
     fig.axes[0].legend(fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def plot(curves: list[Curve], path: str | Path, tolerance_band: Curve | None = None, tolerance=0.2,
+         events: Mapping[str, float] | None = None) -> Path:  # fmt: skip
+    """:func:`figure` saved as ``path`` (a PNG)."""
+    fig = figure(curves, tolerance_band, tolerance, events)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
