@@ -16,6 +16,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -149,12 +150,19 @@ def export_policy(checkpoint: Path, dest: Path, config: Callable[[dict], dict] |
 
 def evaluate_by_command_line(args: Sequence[str], cwd: Path) -> list[dict[str, Any]]:
     """``python -m mjx_myoassist.evaluate <args>`` in a fresh process run in ``cwd``: its per-episode rows."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "mjx_myoassist.evaluate", *args, "--json", f"{tmp}/rows.json"]
         subprocess.run(command, cwd=cwd, check=True)
         return json.loads(Path(f"{tmp}/rows.json").read_text())["episodes"]
+
+
+def gait_by_command_line(args: Sequence[str], cwd: Path) -> dict[str, Any]:
+    """``python -m mjx_myoassist.render <args> --no-video`` (``mjx-render``) in a fresh process run in ``cwd``: the
+    replayed episode's ``gait_metrics.json`` (return, end, reward terms, gait)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "mjx_myoassist.render", *args, "--no-video", "--out", tmp]
+        subprocess.run(command, cwd=cwd, check=True)
+        return json.loads(Path(tmp, "gait_metrics.json").read_text())
 
 
 def write_json(path: Path, data: dict[str, Any], quiet: bool = False) -> None:

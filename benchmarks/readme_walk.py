@@ -51,7 +51,7 @@ def walk_from_scratch_section(d: Json) -> str:
                    throughput_table(d.get("throughput_vs_myoassist_setup")), curve_table(d["curves"]),
                    walk_tests_table(d["walk_tests"]), published_walk_test_table(d.get("myoassist_published_walk_test")),
                    random_starts_table(d.get("random_starts")),
-                   checks_table(d.get("command_line_checks")),
+                   checks_table(d.get("command_line_checks")), gait_table(d.get("gait")),
                    earlier_runs_table(d.get("earlier_runs", [])))  # fmt: skip
 
 
@@ -129,6 +129,25 @@ def checks_table(checks: Json | None) -> str:
         body.append([f"`{name}`", "yes" if c["walked"] else "no", f"{lasting}/{len(eps)}",
                      f"{f2(min(distances))}-{f2(max(distances))}"])  # fmt: skip
     return table(["command-line check", "walked", "episodes lasting 10 s", "distance (m)"], body)
+
+
+GAIT_ROWS = {  # gait_metrics.json key: row label
+    "speed": "speed (m/s)", "cadence_steps_per_min": "cadence (steps/min)", "stride_length": "stride length (m)",
+    "stride_time": "stride time (s)", "stance_percent_right": "stance, right (% of stride)",
+    "stance_percent_left": "stance, left (% of stride)",
+    "symmetry_index_stride_time": "symmetry index, stride time (%)",
+    "symmetry_index_stance": "symmetry index, stance (%)", "return": "return",
+}  # fmt: skip
+
+
+def gait_table(g: Json | None) -> str:
+    """The exported policy's gait beside MyoAssist's published policy's: one 10 s episode each, MyoAssist's physics."""
+    if not g:
+        return ""
+    body = [[label, f2(g["ours"][key]), f2(g["myoassist_published"][key])] for key, label in GAIT_ROWS.items()]
+    header = ["gait, 10 s on MyoAssist's physics (1200 Hz, its contacts; `--gait`: " + " ".join(g["command"]) + ")",
+              "walking policy", "MyoAssist's published policy"]  # fmt: skip
+    return table(header, body)
 
 
 def published_walk_test_table(p: Json | None) -> str:

@@ -19,11 +19,13 @@ MJX-ready contacts and with MyoAssist's original contacts.
 
     python -m benchmarks.walk_from_scratch --session ~/runs/walk_from_scratch/train_session_<time> \\
         --commit <commit the run started from> [--earlier-run SESSION COMMIT] [--export] [--check] \\
-        [--random-starts N] [--published-walk-test]
+        [--random-starts N] [--published-walk-test] [--gait]
 
 ``--earlier-run`` reports a finished run of the recipe (another seed) beside the current one: where it ended, the
 first walk test at each new best, and its random starts when they were measured.  ``--published-walk-test``
-runs MyoAssist's published policy through the same walk test (its starts do not depend on the run).
+runs MyoAssist's published policy through the same walk test (its starts do not depend on the run).  ``--gait``
+replays the exported policy and MyoAssist's published one for 10 s each on MyoAssist's physics and records their
+gait metrics (speed, cadence, stride, stance, symmetry).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from benchmarks.harness import (
     ROOT,
     evaluate_by_command_line,
     export_policy,
+    gait_by_command_line,
     header,
     machine,
     write_json,
@@ -50,6 +53,7 @@ from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.evaluator import walk_summary
 
 PUBLISHED_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
+PUBLISHED_REFERENCE = "recorded/surrogate_short_reference_gait.npz"  # the published policy's (the fixtures' copy)
 SAME_REFERENCE_LOG = "recorded/myoassist_training_policy_gait_reference.json"
 POLICY_DIR = RESULTS / "walk_from_scratch_policy"
 MODEL_PATH = "models/22muscle_2D/myoLeg22_2D_TUTORIAL.xml"  # as MyoAssist's preset writes it
@@ -79,7 +83,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--export", action="store_true", help="copy the walking policy into the repository")
     parser.add_argument("--check", action="store_true", help="evaluate the exported policy (1200 Hz, both contacts)")
     parser.add_argument("--random-starts", type=int, default=0, metavar="N",
-                        help="walk the last checkpoint and the published policy from N random starts")  # fmt: skip
+                        help="walk the run's policy and the published policy from N random starts")  # fmt: skip
+    parser.add_argument("--gait", action="store_true",
+                        help="gait of the exported and the published policy on MyoAssist's physics")  # fmt: skip
     parser.add_argument("--published-walk-test", action="store_true",
                         help="run MyoAssist's published policy through this run's walk test")  # fmt: skip
     parser.add_argument("--earlier-run", nargs=2, action="append", default=[], metavar=("SESSION", "COMMIT"),
@@ -165,6 +171,21 @@ def check_policy(fixtures: Path) -> dict[str, Any]:
     return out
 
 
+def gait(fixtures: Path) -> dict[str, Any]:
+    """The exported policy and MyoAssist's published policy (its surrogate reference), one 10 s episode each
+    replayed by ``mjx-render`` on MyoAssist's own physics (CPU MuJoCo, 1200 Hz, its original contacts) from a
+    MyoAssist checkout root: the gait metrics of each."""
+    base = ["--steps", "300", "--config.env_params.physics_sim_framerate", "1200",
+            "--config.env_params.mjx_ready_edits", "false"]  # fmt: skip
+    published = PUBLISHED_SESSION.split("/", 1)[1]  # from the MyoAssist checkout root
+    surrogate = ["--config.env_params.reference_data_path", str(fixtures / PUBLISHED_REFERENCE)]
+    out: dict[str, Any] = {"command": ["mjx-render", "<policy>", *base, "--no-video"], "cwd": "<MyoAssist checkout>"}
+    for name, args in {"ours": [str(POLICY_DIR)], "myoassist_published": [published, *surrogate]}.items():
+        metrics = gait_by_command_line([*args, *base], fixtures / "myoassist")
+        out[name] = {"return": metrics["return"], "terminated": metrics["terminated"], **metrics["gait"]}
+    return out
+
+
 def run_reference(settings: dict[str, Any]) -> list[str]:
     """Overrides that give another policy the run's reference and the joints its resets set from it."""
     args = ["--config.env_params.reference_data_path", str(ROOT / settings["reference_data_path"])]
@@ -193,7 +214,7 @@ def random_starts(session: Path, fixtures: Path, episodes: int, settings: dict[s
     cases = {
         "ours": ([str(ours)], f"{session.name}/trained_models/{ours.name} ({which})"),
         "myoassist_published": ([published, "--config.env_params.reference_data_path",
-                                 str(fixtures / "recorded/surrogate_short_reference_gait.npz")],
+                                 str(fixtures / PUBLISHED_REFERENCE)],
                                 f"<MyoAssist checkout>/{published} (surrogate reference)"),
         "myoassist_published_same_reference": ([published, *run_reference(settings)],
                                                f"<MyoAssist checkout>/{published} (this run's reference)"),
@@ -385,6 +406,10 @@ def main() -> None:
                                                 progress["env_steps_to_walk"])  # fmt: skip
     elif same_run:  # measured by an earlier call
         result["random_starts"] = previous.get("random_starts")
+    if args.gait and POLICY_DIR.is_dir():
+        result["gait"] = gait(args.fixtures)
+    elif same_run:
+        result["gait"] = previous.get("gait")
     if args.published_walk_test:
         result["myoassist_published_walk_test"] = published_walk_test(args.fixtures, settings)
     elif (measured := previous.get("myoassist_published_walk_test")) and same_walk_test(measured, settings):

@@ -82,6 +82,18 @@ def test_earlier_runs_show_their_own_policys_random_starts_under_either_record_n
     assert len(rows) == 2 and "| 39/40 |" in rows[0] and "| 33/40 |" in rows[1]
 
 
+def test_the_walking_policys_gait_shows_beside_the_published_policys(results):
+    from benchmarks.readme_walk import GAIT_ROWS
+
+    def gait(d):
+        ours = {key: 1.0 for key in GAIT_ROWS} | {"cadence_steps_per_min": 116.72}
+        d["gait"] = {"command": ["mjx-render", "<policy>"], "ours": ours,
+                     "myoassist_published": {key: 2.0 for key in GAIT_ROWS}}  # fmt: skip
+
+    edit(results, "walk_from_scratch", gait)
+    assert "| cadence (steps/min) | 116.72 | 2.00 |" in render(results)
+
+
 def test_results_of_the_current_scripts_render_with_seeds_spread_and_matched_settings():
     text = render(TINY)
     sb3 = json.loads((TINY / "train_vs_sb3.json").read_text())

@@ -142,6 +142,26 @@ def test_published_walk_test_runs_myoassists_policy_on_the_runs_starts_and_refer
     assert wfs.same_walk_test(out, settings) and not wfs.same_walk_test(out, {**settings, "reference_data_keys": None})
 
 
+def test_gait_replays_both_policies_on_myoassists_physics_from_the_checkout(monkeypatch):
+    calls = []
+
+    def render(args, cwd):
+        calls.append((args, cwd))
+        return {"return": 110.0, "terminated": False, "gait": {"speed": 1.25, "cadence_steps_per_min": 110.0}}
+
+    monkeypatch.setattr(wfs, "gait_by_command_line", render)
+    out = wfs.gait(Path("fixtures"))
+    assert out["ours"] == {"return": 110.0, "terminated": False, "speed": 1.25, "cadence_steps_per_min": 110.0}
+    (ours, cwd), (published, _) = calls
+    assert ours[0] == str(wfs.POLICY_DIR) and cwd == Path("fixtures/myoassist")
+    assert published[0] == wfs.PUBLISHED_SESSION.split("/", 1)[1]
+    assert published[published.index("--config.env_params.reference_data_path") + 1] == "fixtures/" + \
+        wfs.PUBLISHED_REFERENCE  # fmt: skip
+    for args, _ in calls:
+        assert args[args.index("--config.env_params.physics_sim_framerate") + 1] == "1200"
+        assert args[args.index("--config.env_params.mjx_ready_edits") + 1] == "false"
+
+
 def test_a_rerun_without_check_keeps_the_checked_policy_of_the_same_run(tmp_path, monkeypatch):
     fixtures = fixture_path("recorded/myoassist_training_policy_gait_reference.json").parents[1]
     path = session(tmp_path, [(100, 1.0, 10.5)])
