@@ -56,7 +56,8 @@ COMMANDS = [  # (command, what it measures, results file)
      "`myoassist_models_parity.json`"),
     ("`python -m benchmarks.learning_vs_myoassist [--steps 540672] [--backend cpu]`",
      "our trainer beside MyoAssist's own training curve", "`learning_vs_myoassist.json`"),
-    ("`python -m benchmarks.walk_from_scratch --session DIR --commit C [--earlier-run DIR C] [--export] [--check]`",
+    ("`python -m benchmarks.walk_from_scratch --session DIR --commit C [--earlier-run DIR C] [--export] [--check] "
+     "[--random-starts N] [--published-walk-test] [--gait]`",
      "a from-scratch run of the many-envs preset until its walk test passes", "`walk_from_scratch.json`"),
     ("`python -m benchmarks.humanoid_seed004 --stand-session DIR --kneel-session DIR --stand-commit C --kneel-commit C "
      "[--export stand kneel] [--check]` and `... --sb3 [--budget 1800]`",
