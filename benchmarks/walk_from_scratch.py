@@ -53,6 +53,7 @@ from mjx_myoassist.analysis import learning_curve
 from mjx_myoassist.evaluator import walk_summary
 
 PUBLISHED_SESSION = "myoassist/docs/assets/tutorial_rl_models/train_session_20250728-161129_tutorial_partial_obs"
+PUBLISHED_IN_CHECKOUT = PUBLISHED_SESSION.split("/", 1)[1]  # the same folder from the MyoAssist checkout root
 PUBLISHED_REFERENCE = "recorded/surrogate_short_reference_gait.npz"  # the published policy's (the fixtures' copy)
 SAME_REFERENCE_LOG = "recorded/myoassist_training_policy_gait_reference.json"
 POLICY_DIR = RESULTS / "walk_from_scratch_policy"
@@ -177,13 +178,16 @@ def gait(fixtures: Path) -> dict[str, Any]:
     MyoAssist checkout root: the gait metrics of each."""
     base = ["--steps", "300", "--config.env_params.physics_sim_framerate", "1200",
             "--config.env_params.mjx_ready_edits", "false"]  # fmt: skip
-    published = PUBLISHED_SESSION.split("/", 1)[1]  # from the MyoAssist checkout root
-    surrogate = ["--config.env_params.reference_data_path", str(fixtures / PUBLISHED_REFERENCE)]
     out: dict[str, Any] = {"command": ["mjx-render", "<policy>", *base, "--no-video"], "cwd": "<MyoAssist checkout>"}
-    for name, args in {"ours": [str(POLICY_DIR)], "myoassist_published": [published, *surrogate]}.items():
+    for name, args in {"ours": [str(POLICY_DIR)], "myoassist_published": published_on_its_reference(fixtures)}.items():
         metrics = gait_by_command_line([*args, *base], fixtures / "myoassist")
         out[name] = {"return": metrics["return"], "terminated": metrics["terminated"], **metrics["gait"]}
     return out
+
+
+def published_on_its_reference(fixtures: Path) -> list[str]:
+    """The command-line arguments for MyoAssist's published policy on its own (surrogate) reference."""
+    return [PUBLISHED_IN_CHECKOUT, "--config.env_params.reference_data_path", str(fixtures / PUBLISHED_REFERENCE)]
 
 
 def run_reference(settings: dict[str, Any]) -> list[str]:
@@ -210,11 +214,10 @@ def random_starts(session: Path, fixtures: Path, episodes: int, settings: dict[s
     seed = settings["walk_test_seed"]
     ours, which = our_checkpoint(session, walked_at)
     base = ["--backend", "cpu", "--episodes", str(episodes), "--seconds", "10", "--seed", str(seed)]
-    published = PUBLISHED_SESSION.split("/", 1)[1]  # from the MyoAssist checkout root
+    published = PUBLISHED_IN_CHECKOUT
     cases = {
         "ours": ([str(ours)], f"{session.name}/trained_models/{ours.name} ({which})"),
-        "myoassist_published": ([published, "--config.env_params.reference_data_path",
-                                 str(fixtures / PUBLISHED_REFERENCE)],
+        "myoassist_published": (published_on_its_reference(fixtures),
                                 f"<MyoAssist checkout>/{published} (surrogate reference)"),
         "myoassist_published_same_reference": ([published, *run_reference(settings)],
                                                f"<MyoAssist checkout>/{published} (this run's reference)"),
@@ -232,7 +235,7 @@ def published_walk_test(fixtures: Path, settings: dict[str, Any]) -> dict[str, A
     """MyoAssist's published policy through this run's walk test (the run's reference and reset joints, the walk
     test's seed, 5 x 10 s, cpu backend) at the run's physics rate and at MyoAssist's 1200 Hz: what MyoAssist's own
     20M-step policy scores on the same starts."""
-    published, seed = PUBLISHED_SESSION.split("/", 1)[1], settings["walk_test_seed"]
+    published, seed = PUBLISHED_IN_CHECKOUT, settings["walk_test_seed"]
     base = [published, "--backend", "cpu", "--episodes", "5", "--seconds", "10", "--seed", str(seed),
             *run_reference(settings)]  # fmt: skip
     out: dict[str, Any] = {"policy": f"<MyoAssist checkout>/{published}", "seed": seed,
@@ -394,22 +397,18 @@ def main() -> None:
         checkpoint = session / "trained_models" / str(progress["env_steps_to_walk"])
         result["policy_path"] = str(export_policy(checkpoint, POLICY_DIR, portable_config).relative_to(ROOT))
     settings = result["settings"]
-    same_run = previous.get("settings", {}).get("session") == str(session)
-    if args.check and POLICY_DIR.is_dir():
+    # what an earlier call measured for this run stays unless measured again
+    kept = previous if previous.get("settings", {}).get("session") == str(session) else {}
+    exported = POLICY_DIR.is_dir()
+    if args.check and exported:
         result["policy_path"] = str(POLICY_DIR.relative_to(ROOT))
         result["command_line_checks"] = check_policy(args.fixtures)
-    elif same_run and previous.get("command_line_checks"):  # checked by an earlier call
-        result["policy_path"] = previous["policy_path"]
-        result["command_line_checks"] = previous["command_line_checks"]
-    if args.random_starts:
-        result["random_starts"] = random_starts(session, args.fixtures, args.random_starts, settings,
-                                                progress["env_steps_to_walk"])  # fmt: skip
-    elif same_run:  # measured by an earlier call
-        result["random_starts"] = previous.get("random_starts")
-    if args.gait and POLICY_DIR.is_dir():
-        result["gait"] = gait(args.fixtures)
-    elif same_run:
-        result["gait"] = previous.get("gait")
+    elif kept.get("command_line_checks"):
+        result["policy_path"], result["command_line_checks"] = kept["policy_path"], kept["command_line_checks"]
+    result["random_starts"] = (random_starts(session, args.fixtures, args.random_starts, settings,
+                                             progress["env_steps_to_walk"])
+                               if args.random_starts else kept.get("random_starts"))  # fmt: skip
+    result["gait"] = gait(args.fixtures) if args.gait and exported else kept.get("gait")
     if args.published_walk_test:
         result["myoassist_published_walk_test"] = published_walk_test(args.fixtures, settings)
     elif (measured := previous.get("myoassist_published_walk_test")) and same_walk_test(measured, settings):
